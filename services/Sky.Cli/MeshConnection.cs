@@ -1,0 +1,89 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using Sky.Host;
+using Sky.Hosting;
+using Sky.Hosting.Identity;
+using Sky.Hosting.Options;
+
+namespace Sky.Cli;
+
+/// <summary>
+/// A channel to a mesh: the one at <c>--endpoint</c>, or, when none is given, a whole mesh started
+/// in this process on embedded defaults (loopback, free ports, in-memory store) and stopped on dispose.
+/// </summary>
+public sealed class MeshConnection : IAsyncDisposable
+{
+    private readonly WebApplication? _embedded;
+
+    private MeshConnection(GrpcChannel channel, string endpoint, WebApplication? embedded)
+    {
+        Channel = channel;
+        Endpoint = endpoint;
+        _embedded = embedded;
+    }
+
+    public GrpcChannel Channel { get; }
+    public string Endpoint { get; }
+    public bool IsEmbedded => _embedded is not null;
+
+    public static async Task<MeshConnection> OpenAsync(string? endpoint, string? token, CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(endpoint))
+        {
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+                throw new CliException($"--endpoint '{endpoint}' is not an http(s) URL such as http://127.0.0.1:7100");
+            return new MeshConnection(CreateChannel(uri, token ?? ReadOperatorTokenFile()), uri.ToString().TrimEnd('/'), null);
+        }
+
+        var secret = ApiKeys.NewSecret();
+        var options = new MeshOptions { GrpcPort = 0, HttpPort = 0, Announce = false };
+        var builder = MeshHost.CreateBuilder(options, OperatorKey.FromSecret(secret));
+        builder.Logging.SetMinimumLevel(LogLevel.Error);
+        var app = builder.Build().MapSkyMesh();
+        await app.StartAsync(ct);
+        var (grpc, _) = SkyMesh.BoundAddresses(app);
+        return new MeshConnection(CreateChannel(new Uri(grpc), token ?? secret), "in-process", app);
+    }
+
+    private static GrpcChannel CreateChannel(Uri address, string? token)
+    {
+        var options = new GrpcChannelOptions();
+        if (!string.IsNullOrWhiteSpace(token))
+        {
+            var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+            {
+                metadata.Add("authorization", "Bearer " + token.Trim());
+                return Task.CompletedTask;
+            });
+            options.Credentials = ChannelCredentials.Create(
+                address.Scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, credentials);
+            options.UnsafeUseInsecureChannelCallCredentials = true;
+        }
+        return GrpcChannel.ForAddress(address, options);
+    }
+
+    /// <summary>The key a host on this machine generated, if any: lets `sky` work against a local `sky-mesh` with no flags.</summary>
+    private static string? ReadOperatorTokenFile()
+    {
+        var path = MeshOptions.DefaultOperatorTokenFile();
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        if (_embedded is not null)
+        {
+            await _embedded.StopAsync();
+            await _embedded.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>An error to print as one line (no stack trace) with a non-zero exit.</summary>
+public sealed class CliException(string message, int exitCode = 1) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,0 +1,13 @@
+using System.CommandLine;
+using Sky.Cli;
+using Sky.Cli.Commands;
+
+var root = new RootCommand("sky: plan, launch, move data and pay across clouds with Sky.Mesh")
+{
+    CliContext.Endpoint,
+    CliContext.Token,
+    CliContext.Json,
+    HealthCommand.Create(),
+    VersionCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,121 @@
+using System.Threading.Channels;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+
+namespace Sky.Hosting.Events;
+
+/// <summary>Pub/sub topics, one per domain; events of a domain share its topic and differ by type.</summary>
+public static class Topics
+{
+    public const string Naming = "naming";
+    public const string Directory = "directory";
+    public const string Placement = "placement";
+    public const string Transfer = "transfer";
+    public const string Accounting = "accounting";
+    public const string Billing = "billing";
+    public const string Peering = "peering";
+}
+
+/// <summary>An event as it travels: CloudEvents attributes around a <c>sky.events.v1</c> message.</summary>
+public sealed record SkyEvent(string Id, string Source, string Type, DateTimeOffset Time, string? Subject, IMessage Data);
+
+/// <summary>
+/// The one event abstraction every service uses. Transports: in-process (embedded default);
+/// Redis Streams and Dapr arrive with the events issue, behind the same interface.
+/// </summary>
+public interface IEventBus
+{
+    /// <summary>Publishes <paramref name="data"/> as an event of CloudEvent type <paramref name="type"/> (e.g. <c>directory.offer.expired</c>).</summary>
+    Task PublishAsync(string topic, string type, IMessage data, string? subject = null, CancellationToken ct = default);
+
+    /// <summary>Delivers every later event on <paramref name="topic"/> to <paramref name="handler"/>, in order, one at a time.</summary>
+    IAsyncDisposable Subscribe(string topic, string subscriber, Func<SkyEvent, CancellationToken, Task> handler);
+}
+
+/// <summary>
+/// In-process transport: each subscription has its own unbounded channel and reader loop, so a slow
+/// subscriber never blocks a publisher or another subscriber. A handler that throws is retried
+/// <see cref="MaxAttempts"/> times, then the event is logged and dropped (nothing durable to dead-letter to in memory).
+/// </summary>
+public sealed class InProcEventBus(TimeProvider time, ILogger<InProcEventBus> log, string source = "sky-mesh") : IEventBus
+{
+    public const int MaxAttempts = 3;
+    private readonly ILogger _log = log;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, List<Subscription>> _byTopic = new(StringComparer.Ordinal);
+
+    public Task PublishAsync(string topic, string type, IMessage data, string? subject = null, CancellationToken ct = default)
+    {
+        var evt = new SkyEvent(Guid.NewGuid().ToString("N"), source, type, time.GetUtcNow(), subject, data);
+        Subscription[] targets;
+        lock (_gate) targets = _byTopic.TryGetValue(topic, out var list) ? [.. list] : [];
+        foreach (var target in targets) target.Channel.Writer.TryWrite(evt);
+        return Task.CompletedTask;
+    }
+
+    public IAsyncDisposable Subscribe(string topic, string subscriber, Func<SkyEvent, CancellationToken, Task> handler)
+    {
+        var subscription = new Subscription(this, topic, subscriber, handler);
+        lock (_gate)
+        {
+            if (!_byTopic.TryGetValue(topic, out var list)) _byTopic[topic] = list = [];
+            list.Add(subscription);
+        }
+        subscription.Start();
+        return subscription;
+    }
+
+    private void Remove(Subscription subscription)
+    {
+        lock (_gate) _byTopic.GetValueOrDefault(subscription.Topic)?.Remove(subscription);
+    }
+
+    private sealed class Subscription(InProcEventBus bus, string topic, string subscriber, Func<SkyEvent, CancellationToken, Task> handler) : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task _loop = Task.CompletedTask;
+        public string Topic => topic;
+        public Channel<SkyEvent> Channel { get; } = System.Threading.Channels.Channel.CreateUnbounded<SkyEvent>(new() { SingleReader = true });
+
+        public void Start() => _loop = Task.Run(RunAsync);
+
+        private async Task RunAsync()
+        {
+            try
+            {
+                await foreach (var evt in Channel.Reader.ReadAllAsync(_stop.Token))
+                    await DeliverAsync(evt);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested) { }
+        }
+
+        private async Task DeliverAsync(SkyEvent evt)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await handler(evt, _stop.Token);
+                    return;
+                }
+                catch (Exception ex) when (!_stop.IsCancellationRequested)
+                {
+                    if (attempt >= MaxAttempts)
+                    {
+                        bus._log.LogError(ex, "subscriber {Subscriber} failed event {Type} {Id} {Attempts} times; dropped", subscriber, evt.Type, evt.Id, attempt);
+                        return;
+                    }
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            bus.Remove(this);
+            Channel.Writer.TryComplete();
+            await _stop.CancelAsync();
+            await _loop;
+            _stop.Dispose();
+        }
+    }
+}
