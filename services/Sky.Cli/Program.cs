@@ -9,5 +9,6 @@ var root = new RootCommand("sky: plan, launch, move data and pay across clouds w
     CliContext.Json,
     HealthCommand.Create(),
     VersionCommand.Create(),
+    KeysCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

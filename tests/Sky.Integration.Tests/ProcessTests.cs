@@ -105,4 +105,27 @@ public sealed class ProcessTests
             System.IO.Directory.Delete(dir, true);
         }
     }
+
+    [Fact]
+    public async Task The_operator_mints_a_tenant_key_with_the_cli_and_the_tenant_cannot_list_keys()
+    {
+        var token = ApiKeys.NewSecret();
+        await using var host = await Processes.Host.StartAsync("--operator-token", token);
+        var created = await Processes.RunAsync(Processes.Dotnet("sky", "keys", "create", "--kind", "tenant", "--scope", "acme",
+            "--endpoint", host.Grpc, "--token", token, "--json"));
+        Assert.True(created.Exit == 0, created.Err);
+        var tenantKey = JsonDocument.Parse(created.Out).RootElement.GetProperty("api_key").GetString()!;
+
+        var version = await Processes.RunAsync(Processes.Dotnet("sky", "version", "--endpoint", host.Grpc, "--token", tenantKey));
+        Assert.True(version.Exit == 0, version.Err);
+
+        var denied = await Processes.RunAsync(Processes.Dotnet("sky", "keys", "list", "--endpoint", host.Grpc, "--token", tenantKey));
+        Assert.Equal(1, denied.Exit);
+        Assert.StartsWith("sky: PermissionDenied: /sky.mesh.v1.Mesh/ListApiKeys is open to operator; the caller is tenant 'acme'", denied.Err.Trim());
+
+        var listed = await Processes.RunAsync(Processes.Dotnet("sky", "keys", "list", "--endpoint", host.Grpc, "--token", token, "--json"));
+        var scopes = JsonDocument.Parse(listed.Out).RootElement.EnumerateArray().Select(k => k.GetProperty("scope").GetString()).ToList();
+        Assert.Contains("acme", scopes);
+        Assert.DoesNotContain(tenantKey, listed.Out);
+    }
 }

@@ -1,0 +1,19 @@
+using Sky.Bench;
+
+// bench/run.sh NAME: one entry per benchmark; each issue adds its own.
+var benchmarks = new Dictionary<string, (string About, Func<Figures, TimeSpan, Task> Run)>
+{
+    ["grpc-floor"] = ("empty gRPC call rate and latency on loopback (health; GetMeshInfo with key check)", GrpcFloor.RunAsync),
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var bench))
+{
+    Console.WriteLine("benchmarks:");
+    foreach (var (name, (about, _)) in benchmarks) Console.WriteLine($"  {name,-14} {about}");
+    return args.Length == 0 ? 0 : 2;
+}
+var seconds = args.Length > 2 && args[1] == "--seconds" ? double.Parse(args[2]) : 10;
+var figures = new Figures();
+await bench.Run(figures, TimeSpan.FromSeconds(seconds));
+figures.Write(Path.Combine(Environment.GetEnvironmentVariable("SKY_BENCH_RESULTS") ?? "bench/results", args[0] + ".json"));
+return 0;
