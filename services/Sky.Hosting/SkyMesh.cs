@@ -12,6 +12,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Sky.Common.V1;
 using Sky.Hosting.Events;
 using Sky.Hosting.Health;
@@ -42,6 +43,8 @@ public static class SkyMesh
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ApplicationName = "Sky.Host" });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        // Start-up failures are rethrown to the caller, which reports them in one line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
         var address = IPAddress.Parse(options.BindAddress == "localhost" ? "127.0.0.1" : options.BindAddress);
         builder.WebHost.ConfigureKestrel(k =>
@@ -96,7 +99,10 @@ public static class SkyMesh
             }
         });
 
-        services.AddOpenTelemetry().WithMetrics(m => m
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("sky-mesh", serviceVersion: MeshApi.Version)
+                .AddAttributes([new("sky.services", string.Join(",", options.Services.OrderBy(s => s.Kind)))]))
+            .WithMetrics(m => m
             .AddMeter(MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());

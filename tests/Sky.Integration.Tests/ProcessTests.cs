@@ -128,4 +128,16 @@ public sealed class ProcessTests
         Assert.Contains("acme", scopes);
         Assert.DoesNotContain(tenantKey, listed.Out);
     }
+
+    [Fact]
+    public async Task A_port_in_use_is_one_line_and_exit_1()
+    {
+        await using var first = await Processes.Host.StartAsync("--operator-token", "sky_x");
+        var port = new Uri(first.Grpc).Port.ToString();
+        var (exit, _, stderr) = await Processes.RunAsync(Processes.Dotnet("sky-mesh", "--grpc-port", port, "--http-port", "0", "--operator-token", "sky_x"));
+        Assert.Equal(1, exit);
+        var line = Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Contains("cannot listen on 127.0.0.1", line);
+        Assert.Contains("address already in use", line);
+    }
 }
