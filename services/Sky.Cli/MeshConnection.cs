@@ -6,6 +6,7 @@ using Sky.Host;
 using Sky.Hosting;
 using Sky.Hosting.Identity;
 using Sky.Hosting.Options;
+using Sky.Hosting.Peers;
 
 namespace Sky.Cli;
 
@@ -34,7 +35,7 @@ public sealed class MeshConnection : IAsyncDisposable
         {
             if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
                 throw new CliException($"--endpoint '{endpoint}' is not an http(s) URL such as http://127.0.0.1:7100");
-            return new MeshConnection(CreateChannel(uri, token ?? ReadOperatorTokenFile()), uri.ToString().TrimEnd('/'), null);
+            return new MeshConnection(BearerChannel.Create(uri, token ?? ReadOperatorTokenFile()), uri.ToString().TrimEnd('/'), null);
         }
 
         var secret = ApiKeys.NewSecret();
@@ -44,24 +45,7 @@ public sealed class MeshConnection : IAsyncDisposable
         var app = builder.Build().MapSkyMesh();
         await app.StartAsync(ct);
         var (grpc, _) = SkyMesh.BoundAddresses(app);
-        return new MeshConnection(CreateChannel(new Uri(grpc), token ?? secret), "in-process", app);
-    }
-
-    private static GrpcChannel CreateChannel(Uri address, string? token)
-    {
-        var options = new GrpcChannelOptions();
-        if (!string.IsNullOrWhiteSpace(token))
-        {
-            var credentials = CallCredentials.FromInterceptor((_, metadata) =>
-            {
-                metadata.Add("authorization", "Bearer " + token.Trim());
-                return Task.CompletedTask;
-            });
-            options.Credentials = ChannelCredentials.Create(
-                address.Scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, credentials);
-            options.UnsafeUseInsecureChannelCallCredentials = true;
-        }
-        return GrpcChannel.ForAddress(address, options);
+        return new MeshConnection(BearerChannel.Create(new Uri(grpc), token ?? secret), "in-process", app);
     }
 
     /// <summary>The key a host on this machine generated, if any: lets `sky` work against a local `sky-mesh` with no flags.</summary>

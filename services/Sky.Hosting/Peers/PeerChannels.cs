@@ -26,19 +26,7 @@ public sealed class PeerChannels(MeshOptions options, OperatorKey operatorKey, P
         {
             var address = options.Peers.GetValueOrDefault(s)
                 ?? throw new RpcException(new Status(StatusCode.Unavailable, $"no peer configured for '{s}': start this host with --peer {s}=http://host:port"));
-            var credentials = CallCredentials.FromInterceptor((_, metadata) =>
-            {
-                metadata.Add("authorization", "Bearer " + operatorKey.Secret);
-                return Task.CompletedTask;
-            });
-            return GrpcChannel.ForAddress(address, new GrpcChannelOptions
-            {
-                HttpHandler = handlers?.Create(address),
-                Credentials = address.Scheme == "https"
-                    ? ChannelCredentials.Create(ChannelCredentials.SecureSsl, credentials)
-                    : ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
-                UnsafeUseInsecureChannelCallCredentials = true,
-            });
+            return BearerChannel.Create(address, operatorKey.Secret, handlers?.Create(address));
         });
 
     public void Dispose()
