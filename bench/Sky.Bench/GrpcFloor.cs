@@ -1,12 +1,7 @@
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Logging;
 using Sky.Host;
-using Sky.Hosting;
-using Sky.Hosting.Identity;
-using Sky.Hosting.Options;
 using Sky.Mesh.V1;
 
 namespace Sky.Bench;
@@ -19,20 +14,14 @@ public static class GrpcFloor
 {
     public static async Task RunAsync(Figures figures, TimeSpan duration)
     {
-        var token = ApiKeys.NewSecret();
-        var builder = MeshHost.CreateBuilder(new MeshOptions { GrpcPort = 0, HttpPort = 0, Announce = false }, OperatorKey.FromSecret(token));
-        builder.Logging.SetMinimumLevel(LogLevel.Error);
-        await using var app = builder.Build().MapSkyMesh();
-        await app.StartAsync();
-        var (grpc, _) = SkyMesh.BoundAddresses(app);
-
-        using var channel = GrpcChannel.ForAddress(grpc, new GrpcChannelOptions
+        await using var host = await MeshHost.StartEmbeddedAsync();
+        using var channel = GrpcChannel.ForAddress(host.Grpc, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
         });
         var health = new Health.HealthClient(channel);
         var mesh = new Sky.Mesh.V1.Mesh.MeshClient(channel);
-        var auth = new Metadata { { "authorization", "Bearer " + token } };
+        var auth = new Metadata { { "authorization", "Bearer " + host.OperatorToken } };
         const int workers = 64;
         var warmup = TimeSpan.FromSeconds(1);
 
@@ -48,6 +37,5 @@ public static class GrpcFloor
         figures.Add("mesh_info_to_health_ratio", authed.PerSecond / empty.PerSecond, 3);
         figures.Add("workers", workers, 0);
         figures.Add("cores", Environment.ProcessorCount, 0);
-        await app.StopAsync();
     }
 }

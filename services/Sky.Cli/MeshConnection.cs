@@ -1,10 +1,5 @@
-using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Logging;
 using Sky.Host;
-using Sky.Hosting;
-using Sky.Hosting.Identity;
 using Sky.Hosting.Options;
 using Sky.Hosting.Peers;
 
@@ -16,9 +11,9 @@ namespace Sky.Cli;
 /// </summary>
 public sealed class MeshConnection : IAsyncDisposable
 {
-    private readonly WebApplication? _embedded;
+    private readonly EmbeddedMesh? _embedded;
 
-    private MeshConnection(GrpcChannel channel, string endpoint, WebApplication? embedded)
+    private MeshConnection(GrpcChannel channel, string endpoint, EmbeddedMesh? embedded)
     {
         Channel = channel;
         Endpoint = endpoint;
@@ -27,7 +22,6 @@ public sealed class MeshConnection : IAsyncDisposable
 
     public GrpcChannel Channel { get; }
     public string Endpoint { get; }
-    public bool IsEmbedded => _embedded is not null;
 
     public static async Task<MeshConnection> OpenAsync(string? endpoint, string? token, CancellationToken ct)
     {
@@ -38,14 +32,8 @@ public sealed class MeshConnection : IAsyncDisposable
             return new MeshConnection(BearerChannel.Create(uri, token ?? ReadOperatorTokenFile()), uri.ToString().TrimEnd('/'), null);
         }
 
-        var secret = ApiKeys.NewSecret();
-        var options = new MeshOptions { GrpcPort = 0, HttpPort = 0, Announce = false };
-        var builder = MeshHost.CreateBuilder(options, OperatorKey.FromSecret(secret));
-        builder.Logging.SetMinimumLevel(LogLevel.Error);
-        var app = builder.Build().MapSkyMesh();
-        await app.StartAsync(ct);
-        var (grpc, _) = SkyMesh.BoundAddresses(app);
-        return new MeshConnection(BearerChannel.Create(new Uri(grpc), token ?? secret), "in-process", app);
+        var embedded = await MeshHost.StartEmbeddedAsync(ct);
+        return new MeshConnection(BearerChannel.Create(embedded.Grpc, token ?? embedded.OperatorToken), "in-process", embedded);
     }
 
     /// <summary>The key a host on this machine generated, if any: lets `sky` work against a local `sky-mesh` with no flags.</summary>
@@ -58,11 +46,7 @@ public sealed class MeshConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
-        if (_embedded is not null)
-        {
-            await _embedded.StopAsync();
-            await _embedded.DisposeAsync();
-        }
+        if (_embedded is not null) await _embedded.DisposeAsync();
     }
 }
 

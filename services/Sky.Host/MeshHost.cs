@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 using Sky.Accounting;
 using Sky.Directory;
 using Sky.Hosting;
@@ -34,4 +35,33 @@ public static class MeshHost
 
     public static WebApplication Build(MeshOptions options, OperatorKey? operatorKey = null, string[]? args = null) =>
         CreateBuilder(options, operatorKey, args).Build().MapSkyMesh();
+
+    /// <summary>
+    /// The whole mesh on embedded defaults, started in this process on free loopback ports with a fresh
+    /// operator key and only errors logged: what `sky` runs when given no endpoint, and what benchmarks drive.
+    /// </summary>
+    public static async Task<EmbeddedMesh> StartEmbeddedAsync(CancellationToken ct = default)
+    {
+        var secret = ApiKeys.NewSecret();
+        var builder = CreateBuilder(new MeshOptions { GrpcPort = 0, HttpPort = 0, Announce = false }, OperatorKey.FromSecret(secret));
+        builder.Logging.SetMinimumLevel(LogLevel.Error);
+        var app = builder.Build().MapSkyMesh();
+        await app.StartAsync(ct);
+        var (grpc, http) = SkyMesh.BoundAddresses(app);
+        return new EmbeddedMesh(app, new Uri(grpc), new Uri(http), secret);
+    }
+}
+
+/// <summary>A mesh running in this process; disposing stops it.</summary>
+public sealed class EmbeddedMesh(WebApplication app, Uri grpc, Uri http, string operatorToken) : IAsyncDisposable
+{
+    public Uri Grpc { get; } = grpc;
+    public Uri Http { get; } = http;
+    public string OperatorToken { get; } = operatorToken;
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
 }

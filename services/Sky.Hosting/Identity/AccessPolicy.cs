@@ -42,10 +42,13 @@ public sealed class AccessPolicy
 
     public IEnumerable<string> Methods => _rules.Keys;
 
-    /// <summary>The file descriptors of every generated *Reflection class in the contracts assembly.</summary>
-    public static IEnumerable<FileDescriptor> ContractFiles() =>
+    private static readonly Lazy<IReadOnlyList<FileDescriptor>> Files = new(() =>
         typeof(AccessExtensions).Assembly.GetTypes()
             .Select(t => t.GetProperty("Descriptor", BindingFlags.Public | BindingFlags.Static))
             .Where(p => p?.PropertyType == typeof(FileDescriptor))
-            .Select(p => (FileDescriptor)p!.GetValue(null)!);
+            .Select(p => (FileDescriptor)p!.GetValue(null)!)
+            .ToList());
+
+    /// <summary>The file descriptors of every generated *Reflection class in the contracts assembly (found once, by reflection).</summary>
+    public static IReadOnlyList<FileDescriptor> ContractFiles() => Files.Value;
 }
