@@ -4,12 +4,15 @@ using Sky.Bench;
 var benchmarks = new Dictionary<string, (string About, Func<Figures, TimeSpan, Task> Run)>
 {
     ["grpc-floor"] = ("empty gRPC call rate and latency on loopback (health; GetMeshInfo with key check)", GrpcFloor.RunAsync),
+    ["directory-query"] = ("100k offers: ranked 3-clause queries in process (p50/p99) and over gRPC beside the floor", DirectoryBench.QueryAsync),
+    ["directory-register"] = ("registrations with leases: in memory, over gRPC, and on Redis beside redis-benchmark", DirectoryBench.RegisterAsync),
+    ["directory-watch"] = ("watch latency from write to delivered change: in memory, and across two hosts on Redis", DirectoryBench.WatchAsync),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var bench))
 {
     Console.WriteLine("benchmarks:");
-    foreach (var (name, (about, _)) in benchmarks) Console.WriteLine($"  {name,-14} {about}");
+    foreach (var (name, (about, _)) in benchmarks) Console.WriteLine($"  {name,-20} {about}");
     return args.Length == 0 ? 0 : 2;
 }
 var seconds = args.Length > 2 && args[1] == "--seconds" ? double.Parse(args[2]) : 10;

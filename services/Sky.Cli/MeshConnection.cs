@@ -23,6 +23,9 @@ public sealed class MeshConnection : IAsyncDisposable
     public GrpcChannel Channel { get; }
     public string Endpoint { get; }
 
+    /// <summary>True for a mesh started in this process: it lives for one command, so nothing about it is worth caching.</summary>
+    public bool IsEmbedded => _embedded is not null;
+
     public static async Task<MeshConnection> OpenAsync(string? endpoint, string? token, CancellationToken ct)
     {
         if (!string.IsNullOrWhiteSpace(endpoint))

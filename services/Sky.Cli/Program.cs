@@ -10,5 +10,11 @@ var root = new RootCommand("sky: plan, launch, move data and pay across clouds w
     HealthCommand.Create(),
     VersionCommand.Create(),
     KeysCommand.Create(),
+    NamesCommand.Create(),
+    ZonesCommand.Create(),
+    DirCommand.Create(),
+    CatalogCommand.Create(),
+    GridsCommand.Create(),
+    GpusCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -13,6 +13,7 @@ public static class HostCommand
         var events = new Option<string>("--events") { Description = "Event transport: 'inproc' (redis:// and dapr arrive with the events issue)", DefaultValueFactory = _ => "inproc" };
         var grpcPort = new Option<int>("--grpc-port") { Description = "HTTP/2 port for gRPC; 0 picks a free port", DefaultValueFactory = _ => MeshOptions.DefaultGrpcPort };
         var httpPort = new Option<int>("--http-port") { Description = "HTTP/1 port for JSON transcoding and /metrics; 0 picks a free port", DefaultValueFactory = _ => MeshOptions.DefaultHttpPort };
+        var dnsPort = new Option<int?>("--dns-port") { Description = "UDP+TCP port for DNS answers of the sky. zone (with naming); 0 picks a free port; off when absent" };
         var bind = new Option<string>("--bind") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var peers = new Option<string[]>("--peer") { Description = "Where a service this host does not run is served: service=http://host:port (repeatable)", AllowMultipleArgumentsPerToken = false };
         var token = new Option<string?>("--operator-token") { Description = "The operator's API key (else SKY_OPERATOR_TOKEN; else one is generated and its file path printed)" };
@@ -20,7 +21,7 @@ public static class HostCommand
 
         var root = new RootCommand("sky-mesh: serves any subset of the Sky.Mesh services (naming, directory, placement, transfer, accounting) over gRPC.")
         {
-            services, store, events, grpcPort, httpPort, bind, peers, token, tokenFile,
+            services, store, events, grpcPort, httpPort, dnsPort, bind, peers, token, tokenFile,
         };
         root.SetAction(async (parse, ct) =>
         {
@@ -35,6 +36,7 @@ public static class HostCommand
                     Events = MeshOptionParsing.ParseEvents(parse.GetValue(events)!),
                     GrpcPort = MeshOptionParsing.ParsePort("--grpc-port", parse.GetValue(grpcPort)),
                     HttpPort = MeshOptionParsing.ParsePort("--http-port", parse.GetValue(httpPort)),
+                    DnsPort = parse.GetValue(dnsPort) is int dns ? MeshOptionParsing.ParsePort("--dns-port", dns) : null,
                     BindAddress = parse.GetValue(bind)!,
                     Peers = MeshOptionParsing.ParsePeers(parse.GetValue(peers) ?? [], local),
                     OperatorToken = parse.GetValue(token),

@@ -40,10 +40,13 @@ public static class MeshHost
     /// The whole mesh on embedded defaults, started in this process on free loopback ports with a fresh
     /// operator key and only errors logged: what `sky` runs when given no endpoint, and what benchmarks drive.
     /// </summary>
-    public static async Task<EmbeddedMesh> StartEmbeddedAsync(CancellationToken ct = default)
+    public static Task<EmbeddedMesh> StartEmbeddedAsync(CancellationToken ct = default) => StartEmbeddedAsync(new MeshOptions(), ct);
+
+    /// <summary>As above with other <paramref name="options"/> (e.g. a Redis store); ports are always free ones.</summary>
+    public static async Task<EmbeddedMesh> StartEmbeddedAsync(MeshOptions options, CancellationToken ct = default)
     {
         var secret = ApiKeys.NewSecret();
-        var builder = CreateBuilder(new MeshOptions { GrpcPort = 0, HttpPort = 0, Announce = false }, OperatorKey.FromSecret(secret));
+        var builder = CreateBuilder(options with { GrpcPort = 0, HttpPort = 0, Announce = false }, OperatorKey.FromSecret(secret));
         builder.Logging.SetMinimumLevel(LogLevel.Error);
         var app = builder.Build().MapSkyMesh();
         await app.StartAsync(ct);
@@ -58,6 +61,9 @@ public sealed class EmbeddedMesh(WebApplication app, Uri grpc, Uri http, string 
     public Uri Grpc { get; } = grpc;
     public Uri Http { get; } = http;
     public string OperatorToken { get; } = operatorToken;
+
+    /// <summary>The host's services, for benchmarks that load data in process before driving it over gRPC.</summary>
+    public IServiceProvider Services => app.Services;
 
     public async ValueTask DisposeAsync()
     {

@@ -62,8 +62,9 @@ public static class ContractAccess
                     await invoker.AsyncUnaryCall(rpc, null, options, []);
                     break;
                 case MethodType.ServerStreaming:
+                    // A first response proves the call got past authorization; a watch-like stream never ends by itself.
                     using (var call = invoker.AsyncServerStreamingCall(rpc, null, options, []))
-                        while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+                        await call.ResponseStream.MoveNext(CancellationToken.None);
                     break;
                 case MethodType.ClientStreaming:
                     using (var call = invoker.AsyncClientStreamingCall(rpc, null, options))

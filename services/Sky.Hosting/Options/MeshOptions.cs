@@ -24,6 +24,9 @@ public sealed record MeshOptions
     /// <summary>Address both ports bind to.</summary>
     public string BindAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>UDP+TCP port of the naming service's DNS front-end for the "sky." zone; null = off, 0 picks a free one.</summary>
+    public int? DnsPort { get; init; }
+
     /// <summary>Where the services this host does not run are served (<c>--peer directory=http://…</c>).</summary>
     public IReadOnlyDictionary<MeshService, Uri> Peers { get; init; } = new Dictionary<MeshService, Uri>();
 

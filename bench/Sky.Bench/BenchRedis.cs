@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+
+namespace Sky.Bench;
+
+/// <summary>
+/// The Redis a benchmark runs against: SKY_BENCH_REDIS (redis://host:port) if set, else a redis-server
+/// started on a free loopback port (AOF on, as CI runs it) and stopped afterwards. redis-benchmark on the
+/// same server gives the baseline the mesh's Redis-backed figures are read beside.
+/// </summary>
+public sealed partial class BenchRedis : IAsyncDisposable
+{
+    private readonly Process? _process;
+    private readonly string? _dir;
+
+    private BenchRedis(string host, int port, Process? process, string? dir) => (Host, Port, _process, _dir) = (host, port, process, dir);
+
+    public string Host { get; }
+    public int Port { get; }
+    public string Uri => $"redis://{Host}:{Port}";
+
+    public static async Task<BenchRedis> StartAsync()
+    {
+        var configured = Environment.GetEnvironmentVariable("SKY_BENCH_REDIS");
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            var uri = new Uri(configured);
+            return new BenchRedis(uri.Host, uri.Port, null, null);
+        }
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var dir = System.IO.Directory.CreateTempSubdirectory("sky-bench-redis-").FullName;
+        var process = Process.Start(new ProcessStartInfo("redis-server",
+            ["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--save", "", "--appendonly", "yes", "--dir", dir])
+        { RedirectStandardOutput = true, RedirectStandardError = true })
+            ?? throw new InvalidOperationException("redis-server did not start (apt-get install redis-server)");
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return new BenchRedis("127.0.0.1", port, process, dir);
+            }
+            catch (SocketException) { await Task.Delay(50); }
+        }
+        throw new InvalidOperationException($"redis-server on port {port} did not answer");
+    }
+
+    /// <summary>redis-benchmark's SET rate on this server (50 clients, 200k requests, given pipeline depth).</summary>
+    public async Task<double> BenchmarkSetAsync(int pipeline)
+    {
+        var psi = new ProcessStartInfo("redis-benchmark",
+            ["-h", Host, "-p", Port.ToString(CultureInfo.InvariantCulture), "-t", "set", "-n", "200000", "-P", pipeline.ToString(CultureInfo.InvariantCulture), "-q"])
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("redis-benchmark did not start (apt-get install redis-tools)");
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        // The last "SET: 12345.67 requests per second" figure (-q prints progress lines with \r first).
+        var matches = SetRate().Matches(output);
+        if (matches.Count == 0) throw new InvalidOperationException("redis-benchmark printed no SET rate: " + output);
+        return double.Parse(matches[^1].Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"SET: ([0-9.]+) requests per second")]
+    private static partial Regex SetRate();
+
+    public ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit(5000);
+        }
+        _process?.Dispose();
+        if (_dir is not null) try { System.IO.Directory.Delete(_dir, true); } catch (IOException) { }
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Finds ../shared data next to the project (never part of it); null when absent.</summary>
+public static class SharedData
+{
+    public static string? Find(string relative)
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (!File.Exists(Path.Combine(dir.FullName, "Sky.Mesh.sln"))) continue;
+            var path = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", relative));
+            return System.IO.Directory.Exists(path) ? path : null;
+        }
+        return null;
+    }
+}

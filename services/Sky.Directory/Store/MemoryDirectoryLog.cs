@@ -1,0 +1,150 @@
+using Sky.Directory.V1;
+using Sky.Hosting.Identity;
+
+namespace Sky.Directory.Store;
+
+/// <summary>
+/// The directory's source of truth in this process (embedded default). One lock orders commits and
+/// applies each to the engine's view before the next, so revisions reach the view in order.
+/// </summary>
+public sealed class MemoryDirectoryLog : IDirectoryLog
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Offer> _offers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Lease> _leases = new(StringComparer.Ordinal);
+    private readonly SortedSet<(long ExpiresTicks, string LeaseId)> _byExpiry = new();
+    private readonly Dictionary<GridKind, Dictionary<string, GridEntry>> _grids = new() { [GridKind.Egress] = new(), [GridKind.Throughput] = new() };
+    private readonly Dictionary<GridKind, long> _gridRevisions = new() { [GridKind.Egress] = 0, [GridKind.Throughput] = 0 };
+    private Action<IReadOnlyList<LogEntry>, long> _apply = (_, _) => { };
+    private long _revision;
+    private bool _seeded;
+
+    private sealed class Lease(string offerId, string provider, TimeSpan ttl, DateTimeOffset expiresAt)
+    {
+        public string OfferId { get; } = offerId;
+        public string Provider { get; } = provider;
+        public TimeSpan Ttl { get; } = ttl;
+        public DateTimeOffset ExpiresAt { get; set; } = expiresAt;
+    }
+
+    public Task StartAsync(Action<IReadOnlyList<LogEntry>, long> load, Action<IReadOnlyList<LogEntry>, long> apply, CancellationToken ct)
+    {
+        lock (_gate) _apply = apply;
+        return Task.CompletedTask;
+    }
+
+    public Task<CommitResult> CommitAsync(IReadOnlyList<LogWrite> writes, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < writes.Count; i++)
+                if (!Holds(writes[i])) return Task.FromResult(CommitResult.Conflict(i));
+            var entries = new LogEntry[writes.Count];
+            var first = _revision + 1;
+            for (var i = 0; i < writes.Count; i++)
+                entries[i] = Write(writes[i], ++_revision);
+            _apply(entries, _revision);
+            return Task.FromResult(new CommitResult(first, _revision));
+        }
+    }
+
+    private bool Holds(LogWrite write)
+    {
+        _offers.TryGetValue(write.OfferId, out var current);
+        if (write.ExpectedRevision >= 0 && (current?.Revision ?? 0) != write.ExpectedRevision) return false;
+        if (write.OnlyIfLeaseDue is { } due)
+            return current is not null && _leases.TryGetValue(current.LeaseId, out var lease) && lease.ExpiresAt <= due;
+        return true;
+    }
+
+    private LogEntry Write(LogWrite write, long revision)
+    {
+        if (_offers.Remove(write.OfferId, out var previous) && previous.LeaseId.Length > 0 && _leases.Remove(previous.LeaseId, out var old))
+            _byExpiry.Remove((old.ExpiresAt.UtcTicks, previous.LeaseId));
+        if (!write.IsPut) return new LogEntry(revision, write.Type, write.OfferId, null);
+
+        var offer = write.Offer!.Clone();
+        offer.Revision = revision;
+        if (write.Lease is { } grant)
+        {
+            offer.LeaseId = grant.LeaseId;
+            offer.LeaseExpiresAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(grant.ExpiresAt);
+            _leases[grant.LeaseId] = new Lease(write.OfferId, grant.Provider, grant.Ttl, grant.ExpiresAt);
+            _byExpiry.Add((grant.ExpiresAt.UtcTicks, grant.LeaseId));
+        }
+        _offers[write.OfferId] = offer;
+        return new LogEntry(revision, write.Type, write.OfferId, offer);
+    }
+
+    public Task<Offer?> ReadOfferAsync(string offerId, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(_offers.GetValueOrDefault(offerId));
+    }
+
+    public Task<IReadOnlyList<LeaseStatus>> RenewAsync(IReadOnlyList<string> leaseIds, Principal caller, DateTimeOffset now, CancellationToken ct)
+    {
+        var statuses = new LeaseStatus[leaseIds.Count];
+        lock (_gate)
+        {
+            for (var i = 0; i < leaseIds.Count; i++)
+            {
+                var id = leaseIds[i];
+                statuses[i] = new LeaseStatus { LeaseId = id };
+                if (!_leases.TryGetValue(id, out var lease) || lease.ExpiresAt <= now || !caller.ActsForProvider(lease.Provider)) continue;
+                _byExpiry.Remove((lease.ExpiresAt.UtcTicks, id));
+                lease.ExpiresAt = LeaseGrant.Expiry(now, lease.Ttl);
+                _byExpiry.Add((lease.ExpiresAt.UtcTicks, id));
+                statuses[i].Alive = true;
+                statuses[i].Ttl = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(lease.Ttl);
+            }
+        }
+        return Task.FromResult<IReadOnlyList<LeaseStatus>>(statuses);
+    }
+
+    public Task<IReadOnlyList<DateTimeOffset?>> LeaseExpiriesAsync(IReadOnlyList<string> leaseIds, CancellationToken ct)
+    {
+        lock (_gate)
+            return Task.FromResult<IReadOnlyList<DateTimeOffset?>>(
+                [.. leaseIds.Select(id => _leases.TryGetValue(id, out var lease) ? lease.ExpiresAt : (DateTimeOffset?)null)]);
+    }
+
+    public Task<IReadOnlyList<(string LeaseId, string OfferId)>> DueLeasesAsync(DateTimeOffset now, int max, CancellationToken ct)
+    {
+        lock (_gate)
+            return Task.FromResult<IReadOnlyList<(string, string)>>(
+                [.. _byExpiry.TakeWhile(e => e.ExpiresTicks <= now.UtcTicks).Take(max).Select(e => (e.LeaseId, _leases[e.LeaseId].OfferId))]);
+    }
+
+    public Task<(int Removed, long Revision)> PutGridAsync(GridKind kind, IReadOnlyList<GridEntry> entries, IReadOnlySet<string> replaceProviders, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var grid = _grids[kind];
+            var removed = 0;
+            foreach (var key in grid.Where(e => replaceProviders.Contains(e.Value.SrcProvider)).Select(e => e.Key).ToList())
+                removed += grid.Remove(key) ? 1 : 0;
+            foreach (var entry in entries) grid[entry.Key] = entry;
+            var revision = ++_revision;
+            _gridRevisions[kind] = revision;
+            _apply([new LogEntry(revision, OfferChangeType.Unspecified, "", null)], revision);
+            return Task.FromResult((removed, revision));
+        }
+    }
+
+    public Task<(IReadOnlyList<GridEntry> Entries, long Revision)> ReadGridAsync(GridKind kind, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult<(IReadOnlyList<GridEntry>, long)>(([.. _grids[kind].Values], _gridRevisions[kind]));
+    }
+
+    public Task<bool> ClaimSeedAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_seeded) return Task.FromResult(false);
+            _seeded = true;
+            return Task.FromResult(true);
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
