@@ -156,13 +156,13 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
             var stored = Stamp(clean, offerId, "registered", current, now);
             var leaseId = current is { LeaseId.Length: > 0 } ? current.LeaseId : OfferIds.NewLeaseId();
             var grant = new LeaseGrant(leaseId, provider, leaseTtl, LeaseGrant.Expiry(now, leaseTtl));
+            stored.LeaseId = leaseId;
+            stored.LeaseExpiresAt = Timestamp.FromDateTimeOffset(grant.ExpiresAt);
             var type = current is null ? OfferChangeType.Registered : OfferChangeType.Updated;
             var result = await log.CommitAsync([new LogWrite(type, offerId, stored, current?.Revision ?? 0, grant)], ct);
             if (result.Committed)
             {
-                stored.Revision = result.LastRevision;
-                stored.LeaseId = leaseId;
-                stored.LeaseExpiresAt = Timestamp.FromDateTimeOffset(grant.ExpiresAt);
+                // The log has set stored.Revision; from here the offer may be in the view: read it, never change it.
                 await PublishPutAsync(type, stored, current, leaseTtl, now, ct);
                 return (stored, leaseTtl);
             }
@@ -171,9 +171,10 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
         }
     }
 
+    /// <summary>Sets the output-only fields on <paramref name="clean"/> (a validated copy this engine owns) and returns it.</summary>
     private static Offer Stamp(Offer clean, string offerId, string origin, Offer? current, DateTimeOffset now)
     {
-        var stored = clean.Clone();
+        var stored = clean;
         stored.OfferId = offerId;
         stored.Origin = origin;
         stored.CreatedAt = current?.CreatedAt ?? Timestamp.FromDateTimeOffset(now);

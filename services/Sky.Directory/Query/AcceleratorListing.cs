@@ -32,9 +32,9 @@ public static class AcceleratorListing
                 if (key.Length > 0) Consider(set, key);
         }
 
-        void Consider(HashSet<int> set, string model)
+        void Consider(Posting posting, string model)
         {
-            foreach (var slot in set)
+            foreach (var slot in posting.Slots)
             {
                 var view = index.Columns.Views[slot]!;
                 if (view.Kind != "compute" || !view.IsAvailable) continue;

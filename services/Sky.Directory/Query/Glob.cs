@@ -14,7 +14,7 @@ public sealed class Glob
         this.pattern = pattern.ToLowerInvariant();
         // "eu-*" (the common case) is a prefix test.
         var star = this.pattern.IndexOf('*');
-        if (star == this.pattern.Length - 1 && this.pattern.IndexOf('?') < 0) prefix = this.pattern[..star];
+        if (star >= 0 && star == this.pattern.Length - 1 && this.pattern.IndexOf('?') < 0) prefix = this.pattern[..star];
     }
 
     public string Pattern => pattern;

@@ -12,7 +12,13 @@ internal sealed class OfferColumns
     public double[] Vcpus = [], Memory = [], Load = [];
     public int[] GpuCount = [], Centre = [];
     public long[] Price = [], Spot = [];
-    public ulong[] IdKey = [];
+    /// <summary><see cref="VersionValue.Key"/> of version / api_version; <see cref="NoVersion"/> when the offer has none.</summary>
+    public long[] VersionKey = [], ApiVersionKey = [];
+
+    public const long NoVersion = -2;
+    public UInt128[] IdKey = [];
+    /// <summary>The high half of <see cref="IdKey"/> (the first 8 characters), for vector compares.</summary>
+    public ulong[] IdHigh = [];
 
     public int Capacity => Views.Length;
 
@@ -35,7 +41,10 @@ internal sealed class OfferColumns
         Array.Resize(ref Centre, capacity);
         Array.Resize(ref Price, capacity);
         Array.Resize(ref Spot, capacity);
+        Array.Resize(ref VersionKey, capacity);
+        Array.Resize(ref ApiVersionKey, capacity);
         Array.Resize(ref IdKey, capacity);
+        Array.Resize(ref IdHigh, capacity);
     }
 
     public void Set(int slot, OfferView v)
@@ -57,7 +66,10 @@ internal sealed class OfferColumns
         Centre[slot] = v.RegionCentreId;
         Price[slot] = v.OnDemandNanos;
         Spot[slot] = v.SpotNanos;
+        VersionKey[slot] = v.Version?.Key ?? NoVersion;
+        ApiVersionKey[slot] = v.ApiVersion?.Key ?? NoVersion;
         IdKey[slot] = v.IdKey;
+        IdHigh[slot] = (ulong)(v.IdKey >> 64);
     }
 
     /// <summary>Frees a slot (drops its references so the GC can take the offer).</summary>

@@ -3,20 +3,24 @@ namespace Sky.Directory.Query;
 /// <summary>
 /// The offers a directory holds: each in a slot of <see cref="OfferColumns"/> (its hot fields as columns), with
 /// posting lists (value -> slots) on the fields selectors mostly test for equality: kind, provider, region, zone,
-/// service, instance_type, gpu name, availability and origin. A query scans the smallest posting set its selector
-/// allows, or every slot. Re-registering an offer with new dynamic values (price, load, availability) reuses its
-/// slot and only touches the posting lists whose key changed.
+/// service, instance_type, gpu name, availability and origin. Large posting lists also keep a bitmap over slots,
+/// so a query can intersect several clauses word by word before it reads any column.
+/// Re-registering an offer with new dynamic values (price, load) reuses its slot and touches no posting list.
 /// Writers must be serialised against readers (the engine's ReaderWriterLockSlim); concurrent readers are fine.
 /// </summary>
 public sealed class OfferIndex
 {
+    /// <summary>Posting lists at least this large keep a bitmap (1 bit per slot beats a hash entry per member).</summary>
+    internal const int BitmapThreshold = 1024;
+
     private static readonly IndexedField[] Fields = Enum.GetValues<IndexedField>();
     private static readonly string[] NoGpu = [""];
 
     private readonly Dictionary<string, int> slotById = new(StringComparer.Ordinal);
     private readonly Stack<int> freeSlots = new();
-    private readonly Dictionary<string, HashSet<int>>[] postings =
-        [.. Fields.Select(_ => new Dictionary<string, HashSet<int>>(StringComparer.Ordinal))];
+    private readonly Dictionary<string, Posting>[] postings =
+        [.. Fields.Select(_ => new Dictionary<string, Posting>(StringComparer.Ordinal))];
+    private ulong[] live = [];
     private int highWater;
 
     internal OfferColumns Columns { get; } = new();
@@ -25,6 +29,12 @@ public sealed class OfferIndex
 
     /// <summary>Slots in use are below this bound.</summary>
     internal int HighWater => highWater;
+
+    /// <summary>Bitmap of the slots in use, <see cref="Words"/> long.</summary>
+    internal ulong[] Live => live;
+
+    /// <summary>Words of a bitmap covering every slot below <see cref="HighWater"/>.</summary>
+    internal int Words => (highWater + 63) >> 6;
 
     /// <summary>Every offer, in slot order.</summary>
     public IEnumerable<OfferView> All
@@ -49,9 +59,10 @@ public sealed class OfferIndex
             return;
         }
         slot = freeSlots.Count > 0 ? freeSlots.Pop() : highWater++;
-        if (slot >= Columns.Capacity) Columns.Grow(Math.Max(1024, Columns.Capacity * 2));
+        if (slot >= Columns.Capacity) Grow(Math.Max(1024, Columns.Capacity * 2));
         slotById[offer.OfferId] = slot;
         Columns.Set(slot, offer);
+        live[slot >> 6] |= 1UL << slot;
         foreach (var field in Fields)
             foreach (var key in KeysOf(offer, field)) Add(postings[(int)field], key, slot);
     }
@@ -64,6 +75,7 @@ public sealed class OfferIndex
         foreach (var field in Fields)
             foreach (var key in KeysOf(old, field)) Drop(postings[(int)field], key, slot);
         Columns.Clear(slot);
+        live[slot >> 6] &= ~(1UL << slot);
         freeSlots.Push(slot);
         return old;
     }
@@ -76,13 +88,12 @@ public sealed class OfferIndex
         freeSlots.Clear();
         foreach (var field in postings) field.Clear();
         for (var slot = 0; slot < highWater; slot++) Columns.Clear(slot);
+        Array.Clear(live);
         highWater = 0;
     }
 
-    /// <summary>Value (lower case, "" for none) -> slots with it, for one indexed field.</summary>
-    internal Dictionary<string, HashSet<int>> Postings(IndexedField field) => postings[(int)field];
-
-    internal static bool IsMultiValued(IndexedField field) => field == IndexedField.Gpu;
+    /// <summary>Value (lower case, "" for none) -> its posting list, for one indexed field.</summary>
+    internal Dictionary<string, Posting> Postings(IndexedField field) => postings[(int)field];
 
     /// <summary>Posting keys of an offer for a field: one for single-valued fields; the gpu names, or "" for none.</summary>
     internal static string[] KeysOf(OfferView view, IndexedField field) => field switch
@@ -99,17 +110,18 @@ public sealed class OfferIndex
         _ => throw new InvalidOperationException($"unknown field {field}"),
     };
 
+    private void Grow(int capacity)
+    {
+        Columns.Grow(capacity);
+        Array.Resize(ref live, capacity >> 6);
+        foreach (var field in postings)
+            foreach (var posting in field.Values)
+                if (posting.Bits is not null) Array.Resize(ref posting.Bits, capacity >> 6);
+    }
+
     private void Repost(IndexedField field, OfferView old, OfferView now, int slot)
     {
         var map = postings[(int)field];
-        if (field != IndexedField.Gpu)
-        {
-            var (a, b) = (KeysOf(old, field)[0], KeysOf(now, field)[0]);
-            if (a == b) return;
-            Drop(map, a, slot);
-            Add(map, b, slot);
-            return;
-        }
         var before = KeysOf(old, field);
         var after = KeysOf(now, field);
         if (before.AsSpan().SequenceEqual(after)) return;
@@ -117,17 +129,47 @@ public sealed class OfferIndex
         foreach (var key in after) Add(map, key, slot);
     }
 
-    private static void Add(Dictionary<string, HashSet<int>> map, string key, int slot)
+    private void Add(Dictionary<string, Posting> map, string key, int slot)
     {
-        if (!map.TryGetValue(key, out var set)) map[key] = set = [];
-        set.Add(slot);
+        if (!map.TryGetValue(key, out var posting)) map[key] = posting = new Posting();
+        if (!posting.Slots.Add(slot)) return;
+        if (posting.Bits is not null) posting.Bits[slot >> 6] |= 1UL << slot;
+        else if (posting.Slots.Count >= BitmapThreshold)
+        {
+            posting.Bits = new ulong[Columns.Capacity >> 6];
+            foreach (var member in posting.Slots) posting.Bits[member >> 6] |= 1UL << member;
+        }
     }
 
-    private static void Drop(Dictionary<string, HashSet<int>> map, string key, int slot)
+    private static void Drop(Dictionary<string, Posting> map, string key, int slot)
     {
-        if (!map.TryGetValue(key, out var set)) return;
-        set.Remove(slot);
-        // Drop empty sets so that glob hints only walk live keys.
-        if (set.Count == 0) map.Remove(key);
+        if (!map.TryGetValue(key, out var posting) || !posting.Slots.Remove(slot)) return;
+        // Drop empty lists so that glob hints only walk live keys; a bitmap goes below half the threshold.
+        if (posting.Slots.Count == 0) map.Remove(key);
+        else if (posting.Bits is not null)
+        {
+            if (posting.Slots.Count < BitmapThreshold / 2) posting.Bits = null;
+            else posting.Bits[slot >> 6] &= ~(1UL << slot);
+        }
+    }
+}
+
+/// <summary>The slots holding one value of one field; large lists also as a bitmap over all slots.</summary>
+internal sealed class Posting
+{
+    public readonly HashSet<int> Slots = [];
+    public ulong[]? Bits;
+
+    public int Count => Slots.Count;
+
+    /// <summary>ORs the members into <paramref name="bits"/> (the first <paramref name="words"/> words).</summary>
+    public void OrInto(ulong[] bits, int words)
+    {
+        if (Bits is not null)
+        {
+            for (var w = 0; w < words; w++) bits[w] |= Bits[w];
+            return;
+        }
+        foreach (var slot in Slots) bits[slot >> 6] |= 1UL << slot;
     }
 }

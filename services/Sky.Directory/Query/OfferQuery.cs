@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using Sky.Common.V1;
 using Sky.Directory.V1;
 using Sky.Hosting.Errors;
@@ -42,19 +43,25 @@ public static class OfferQuery
         var binding = QueryPageToken.Binding(request.Selector, request.Preference);
         var token = QueryPageToken.Decode(request.Page?.PageToken, binding, ranking is not null);
         var plan = Plan(index, selector);
-
-        if (ranking is null) return Best(index, plan, null, null, token.AfterId, 0, size, binding);
-        if (ranking.Single is { } criterion) return Best(index, plan, ranking, criterion, null, token.Offset, size, binding);
-
-        var collector = new Collector(ArrayPool<int>.Shared.Rent(Math.Max(1, plan.Estimate)));
         try
         {
-            Scan(index, plan, ref collector);
-            return ranking.Page(index.Columns, collector.Slots, collector.Count, token.Offset, size, binding);
+            if (ranking is null) return Best(index, plan, null, null, token.AfterId, 0, size, binding);
+            if (ranking.Single is { } criterion) return Best(index, plan, ranking, criterion, null, token.Offset, size, binding);
+
+            var collector = new Collector(ArrayPool<int>.Shared.Rent(Math.Max(1, plan.Estimate)));
+            try
+            {
+                Scan(index, plan, ref collector);
+                return ranking.Page(index.Columns, collector.Slots, collector.Count, token.Offset, size, binding);
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(collector.Slots);
+            }
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(collector.Slots);
+            plan.Release();
         }
     }
 
@@ -73,6 +80,7 @@ public static class OfferQuery
         finally
         {
             ArrayPool<int>.Shared.Return(collector.Slots);
+            plan.Release();
         }
     }
 
@@ -85,42 +93,119 @@ public static class OfferQuery
 
     // ---- plan and scan ----
 
+    /// <summary>Below this many candidates a scan enumerates the smallest posting list; above, it intersects bitmaps.</summary>
+    private const int BitmapPlanThreshold = 2048;
+
     /// <summary>
-    /// The posting sets of the selector's most selective hint (no hint: every slot), their total size, and the
-    /// conditions still to test on each candidate.
+    /// Which slots a scan reads and which conditions it still tests there: the members of the smallest posting
+    /// list's hint (few candidates), or a bitmap intersecting every hint's lists (many), or every live slot.
     /// </summary>
-    internal sealed record ScanPlan(IndexHint? Hint, List<HashSet<int>> Sets, List<string> Keys, int Estimate, Condition[] Conditions);
+    internal sealed class ScanPlan
+    {
+        public IndexHint? Hint;
+        public List<Posting> Lists = [];
+        public List<string> Keys = [];
+        public ulong[]? Bits;
+        public bool RentedBits;
+        /// <summary>An upper bound of the matches.</summary>
+        public int Estimate;
+        public Condition[] Conditions = [];
+
+        public void Release()
+        {
+            if (RentedBits) ArrayPool<ulong>.Shared.Return(Bits!);
+            RentedBits = false;
+        }
+    }
 
     internal static ScanPlan Plan(OfferIndex index, Selector selector)
     {
-        ScanPlan? best = null;
+        var candidates = new List<(IndexHint Hint, List<Posting> Lists, List<string> Keys, int Total)>(selector.Hints.Length);
+        var best = -1;
         foreach (var hint in selector.Hints)
         {
             var postings = index.Postings(hint.Field);
-            var sets = new List<HashSet<int>>();
+            var lists = new List<Posting>();
             var keys = new List<string>();
             var total = 0;
             if (hint.Keys is not null)
             {
                 foreach (var key in hint.Keys)
-                    if (postings.TryGetValue(key, out var set)) { sets.Add(set); keys.Add(key); total += set.Count; }
+                    if (postings.TryGetValue(key, out var posting)) { lists.Add(posting); keys.Add(key); total += posting.Count; }
             }
             else
             {
-                foreach (var (key, set) in postings)
-                    if (key.Length > 0 && hint.Glob!.Matches(key)) { sets.Add(set); keys.Add(key); total += set.Count; }
+                foreach (var (key, posting) in postings)
+                    if (key.Length > 0 && hint.Glob!.Matches(key)) { lists.Add(posting); keys.Add(key); total += posting.Count; }
             }
-            if (best is null || total < best.Estimate) best = new ScanPlan(hint, sets, keys, total, []);
-            if (total == 0) break;
+            candidates.Add((hint, lists, keys, total));
+            if (best < 0 || total < candidates[best].Total) best = candidates.Count - 1;
         }
-        if (best is null || best.Estimate >= index.Count) return new ScanPlan(null, [], [], index.Count, selector.ConditionsBeside(null));
-        return best with { Conditions = selector.ConditionsBeside(best.Hint) };
+
+        var words = index.Words;
+        var bits = ArrayPool<ulong>.Shared.Rent(Math.Max(1, words));
+        int estimate;
+        IEnumerable<IndexHint> used;
+        if (best < 0)
+        {
+            Array.Copy(index.Live, bits, words);
+            estimate = index.Count;
+            used = [];
+        }
+        else
+        {
+            var chosen = candidates[best];
+            if (chosen.Total < BitmapPlanThreshold)
+            {
+                ArrayPool<ulong>.Shared.Return(bits);
+                return new ScanPlan { Hint = chosen.Hint, Lists = chosen.Lists, Keys = chosen.Keys, Estimate = chosen.Total, Conditions = selector.ConditionsBeside([chosen.Hint]) };
+            }
+            // Many candidates: AND the hints' lists as bitmaps (a few thousand words each) so the conditions they
+            // imply are never tested per slot.
+            Union(chosen.Lists, bits, words);
+            var scratch = candidates.Count > 1 ? ArrayPool<ulong>.Shared.Rent(Math.Max(1, words)) : null;
+            try
+            {
+                for (var i = 0; i < candidates.Count; i++)
+                {
+                    if (i == best) continue;
+                    var lists = candidates[i].Lists;
+                    var other = lists is [{ Bits: { } only }] ? only : Union(lists, scratch!, words);
+                    for (var w = 0; w < words; w++) bits[w] &= other[w];
+                }
+            }
+            finally
+            {
+                if (scratch is not null) ArrayPool<ulong>.Shared.Return(scratch);
+            }
+            estimate = chosen.Total;
+            used = candidates.Select(c => c.Hint);
+        }
+
+        // Numeric ranges narrow the bitmap with vector compares over their columns; the rest are tested per slot.
+        var rest = new List<Condition>();
+        foreach (var condition in selector.ConditionsBeside(used))
+            if (!condition.AndInto(index.Columns, bits, words)) rest.Add(condition);
+        return new ScanPlan { Bits = bits, RentedBits = true, Estimate = estimate, Conditions = [.. rest] };
+    }
+
+    private static ulong[] Union(List<Posting> lists, ulong[] bits, int words)
+    {
+        Array.Clear(bits, 0, words);
+        foreach (var posting in lists) posting.OrInto(bits, words);
+        return bits;
     }
 
     /// <summary>Receives the matching slots of a scan, a batch at a time.</summary>
     internal interface ISlotVisitor
     {
         void Visit(ReadOnlySpan<int> slots);
+
+        /// <summary>
+        /// Before a bitmap word's 64 slots are tested: clears the slots the visitor would drop whether they match or
+        /// not (it has already seen enough matches and they cannot beat its current page).
+        /// </summary>
+        ulong Prune(int word, ulong bits);
     }
 
     private const int BatchSize = 1024;
@@ -136,27 +221,31 @@ public static class OfferQuery
         try
         {
             var n = 0;
-            if (plan.Hint is null)
+            if (plan.Bits is { } bits)
             {
-                var views = c.Views;
-                var end = index.HighWater;
-                for (var slot = 0; slot < end; slot++)
+                var words = index.Words;
+                for (var w = 0; w < words; w++)
                 {
-                    if (views[slot] is null) continue;
-                    batch[n++] = slot;
-                    if (n == BatchSize) { Flush(c, plan.Conditions, batch, n, ref visitor); n = 0; }
+                    var word = bits[w];
+                    if (word != 0) word = visitor.Prune(w, word);
+                    while (word != 0)
+                    {
+                        batch[n++] = (w << 6) + BitOperations.TrailingZeroCount(word);
+                        word &= word - 1;
+                        if (n == BatchSize) { Flush(c, plan.Conditions, batch, n, ref visitor); n = 0; }
+                    }
                 }
             }
-            else
+            else if (plan.Hint is { } hint)
             {
-                var dedupe = OfferIndex.IsMultiValued(plan.Hint.Field) && plan.Sets.Count > 1;
-                for (var s = 0; s < plan.Sets.Count; s++)
+                var dedupe = hint.Field == IndexedField.Gpu && plan.Lists.Count > 1;
+                for (var s = 0; s < plan.Lists.Count; s++)
                 {
                     var key = plan.Keys[s];
-                    foreach (var slot in plan.Sets[s])
+                    foreach (var slot in plan.Lists[s].Slots)
                     {
-                        // An offer with two selected accelerator models sits in two sets: take it from the first.
-                        if (dedupe && c.Views[slot]!.GpuNames.Length > 1 && FirstSelectedGpu(c.Views[slot]!, plan.Hint) != key) continue;
+                        // An offer with two selected accelerator models sits in two lists: take it from the first.
+                        if (dedupe && c.Views[slot]!.GpuNames.Length > 1 && FirstSelectedGpu(c.Views[slot]!, hint) != key) continue;
                         batch[n++] = slot;
                         if (n == BatchSize) { Flush(c, plan.Conditions, batch, n, ref visitor); n = 0; }
                     }
@@ -194,6 +283,8 @@ public static class OfferQuery
             batch.CopyTo(Slots.AsSpan(Count));
             Count += batch.Length;
         }
+
+        public readonly ulong Prune(int word, ulong bits) => bits;
     }
 
     // ---- offer_id order and single-criterion rankings: a bounded heap over the scan ----
@@ -204,24 +295,14 @@ public static class OfferQuery
         OfferIndex index, ScanPlan plan, Ranking? ranking, Criterion? criterion, string? afterId, int offset, int size, string binding)
     {
         var k = (int)Math.Min((long)offset + size, Math.Max(1, plan.Estimate));
+        // A page deep into the matches keeps most of them anyway: sorting them all beats a heap that large.
+        if ((long)k * 2 >= plan.Estimate) return SortAll(index, plan, ranking, criterion, afterId, offset, size, binding);
         var best = new BestVisitor(index.Columns, ranking, criterion, afterId, k);
         try
         {
             Scan(index, plan, ref best);
             var n = best.Sort();
-            var c = index.Columns;
-            if (ranking is null)
-            {
-                var page = new Offer[n];
-                for (var i = 0; i < n; i++) page[i] = c.Views[best.Heap[i].Slot]!.Offer;
-                var next = best.Count > n ? QueryPageToken.AfterOffer(binding, page[^1].OfferId) : "";
-                return (page, new PageResponse { NextPageToken = next });
-            }
-            if (offset >= n) return ([], new PageResponse());
-            var offers = new Offer[n - offset];
-            for (var i = offset; i < n; i++) offers[i - offset] = c.Views[best.Heap[i].Slot]!.Offer;
-            var more = best.Count > n ? QueryPageToken.AtOffset(binding, n) : "";
-            return (offers, new PageResponse { NextPageToken = more });
+            return Page(index.Columns, best.Heap, n, best.Count, ranking is null, offset, binding);
         }
         finally
         {
@@ -229,17 +310,71 @@ public static class OfferQuery
         }
     }
 
-    /// <summary>A heap entry: the criterion's value (+infinity when missing, so missing ranks last) and the slot.</summary>
-    internal readonly record struct Entry(double Key, int Slot);
+    private static (IReadOnlyList<Offer>, PageResponse) SortAll(
+        OfferIndex index, ScanPlan plan, Ranking? ranking, Criterion? criterion, string? afterId, int offset, int size, string binding)
+    {
+        var c = index.Columns;
+        var collector = new Collector(ArrayPool<int>.Shared.Rent(Math.Max(1, plan.Estimate)));
+        var entries = ArrayPool<Entry>.Shared.Rent(Math.Max(1, plan.Estimate));
+        try
+        {
+            Scan(index, plan, ref collector);
+            var count = 0;
+            var afterKey = afterId is null ? 0 : OfferView.SortKeyOf(afterId);
+            for (var i = 0; i < collector.Count; i++)
+            {
+                var slot = collector.Slots[i];
+                if (afterId is not null && c.IdKey[slot] is var id && (id < afterKey || id == afterKey && string.CompareOrdinal(c.Views[slot]!.OfferId, afterId) <= 0)) continue;
+                var key = criterion is { } which ? ranking!.Raw(which, c, slot) : 0;
+                entries[count++] = new Entry(double.IsNaN(key) ? double.PositiveInfinity : key, slot);
+            }
+            var n = TopK.Select(entries, count, (int)Math.Min((long)offset + size, count), new EntryOrder(c));
+            return Page(c, entries, n, count, ranking is null, offset, binding);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(collector.Slots);
+            ArrayPool<Entry>.Shared.Return(entries);
+        }
+    }
+
+    // The page from the best n entries (sorted) of `count` matches.
+    private static (IReadOnlyList<Offer>, PageResponse) Page(OfferColumns c, Entry[] best, int n, int count, bool unranked, int offset, string binding)
+    {
+        if (unranked)
+        {
+            var page = new Offer[n];
+            for (var i = 0; i < n; i++) page[i] = c.Views[best[i].Slot]!.Offer;
+            var next = count > n ? QueryPageToken.AfterOffer(binding, page[^1].OfferId) : "";
+            return (page, new PageResponse { NextPageToken = next });
+        }
+        if (offset >= n) return ([], new PageResponse());
+        var offers = new Offer[n - offset];
+        for (var i = offset; i < n; i++) offers[i - offset] = c.Views[best[i].Slot]!.Offer;
+        var more = count > n ? QueryPageToken.AtOffset(binding, n) : "";
+        return (offers, new PageResponse { NextPageToken = more });
+    }
+
+    /// <summary>
+    /// A ranked match: how many weighted criteria it lacks (mixed rankings), its key (one criterion's value, +infinity
+    /// when missing, or a mix's score) and its slot. Ordered by missing, key, then offer_id.
+    /// </summary>
+    internal readonly record struct Entry(double Key, int Slot, int Missing = 0);
 
     /// <summary>Keeps the k best matches seen so far in a max-heap (its root is the worst of them).</summary>
     private struct BestVisitor(OfferColumns c, Ranking? ranking, Criterion? criterion, string? afterId, int k) : ISlotVisitor
     {
         public readonly Entry[] Heap = ArrayPool<Entry>.Shared.Rent(k);
-        /// <summary>Matches seen (after the page token's offer_id, for unranked pages).</summary>
+        /// <summary>
+        /// Matches seen (after the page token's offer_id, for unranked pages): exact up to k + 1, after which only
+        /// "more than k" matters (for the next page token) and the scan prunes what cannot enter the page.
+        /// </summary>
         public int Count;
         private int size;
-        private readonly ulong afterKey = afterId is null ? 0 : OfferView.SortKeyOf(afterId);
+        private double threshold = double.PositiveInfinity;
+        private UInt128 thresholdId;
+        private int thresholdSlot;
+        private readonly UInt128 afterKey = afterId is null ? 0 : OfferView.SortKeyOf(afterId);
 
         public void Visit(ReadOnlySpan<int> slots)
         {
@@ -273,6 +408,35 @@ public static class OfferQuery
             }
         }
 
+        public readonly ulong Prune(int word, ulong bits)
+        {
+            var start = word << 6;
+            if (afterId is not null) bits &= ColumnMasks.Compare(c.IdHigh, start, (ulong)(afterKey >> 64), atLeast: true);
+            if (Count <= k || bits == 0) return bits;
+            // Keep ties with the worst kept entry: the offer_id decides those.
+            switch (criterion)
+            {
+                case null: return bits & ColumnMasks.Compare(c.IdHigh, start, (ulong)(thresholdId >> 64), atLeast: false);
+                case Criterion.Price when threshold < double.PositiveInfinity: return bits & ColumnMasks.PricesAtMost(c.Price, start, (long)threshold);
+                case Criterion.SpotPrice when threshold < double.PositiveInfinity: return bits & ColumnMasks.PricesAtMost(c.Spot, start, (long)threshold);
+                case Criterion.Load when threshold < double.PositiveInfinity: return bits & ColumnMasks.AtMost(c.Load, start, threshold);
+                default: return bits;
+            }
+        }
+
+        private void Remember(Entry worst)
+        {
+            threshold = worst.Key;
+            thresholdSlot = worst.Slot;
+            thresholdId = c.IdKey[worst.Slot];
+        }
+
+        private readonly bool Precedes(int slot)
+        {
+            var id = c.IdKey[slot];
+            return id != thresholdId ? id < thresholdId : c.CompareIds(slot, thresholdSlot) < 0;
+        }
+
         // Nano-units convert to double exactly below 2^53 (9 million per hour); a missing price ranks last.
         private static double PriceKey(long nanos) => nanos == OfferView.NoPrice ? double.PositiveInfinity : nanos;
 
@@ -282,11 +446,14 @@ public static class OfferQuery
             {
                 Heap[size] = new Entry(key, slot);
                 SiftUp(size++);
+                if (size == k) Remember(Heap[0]);
             }
-            else if (key < Heap[0].Key || key == Heap[0].Key && c.CompareIds(slot, Heap[0].Slot) < 0)
+            // Most matches lose to the worst kept one on the key, or on the packed offer_id.
+            else if (key < threshold || key == threshold && Precedes(slot))
             {
                 Heap[0] = new Entry(key, slot);
                 SiftDown(0);
+                Remember(Heap[0]);
             }
         }
 
@@ -336,8 +503,12 @@ public static class OfferQuery
         }
     }
 
-    private readonly struct EntryOrder(OfferColumns c) : IComparer<Entry>
+    /// <summary>By missing criteria, key, then offer_id.</summary>
+    internal readonly struct EntryOrder(OfferColumns c) : IComparer<Entry>
     {
-        public int Compare(Entry a, Entry b) => a.Key != b.Key ? (a.Key < b.Key ? -1 : 1) : c.CompareIds(a.Slot, b.Slot);
+        public int Compare(Entry a, Entry b) =>
+            a.Missing != b.Missing ? (a.Missing < b.Missing ? -1 : 1)
+            : a.Key != b.Key ? (a.Key < b.Key ? -1 : 1)
+            : c.CompareIds(a.Slot, b.Slot);
     }
 }

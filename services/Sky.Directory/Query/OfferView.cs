@@ -22,12 +22,12 @@ public sealed class OfferView
         Offer = offer;
         OfferId = offer.OfferId;
         IdKey = SortKeyOf(OfferId);
-        Kind = offer.Kind switch
+        Kind = Symbols.Intern(offer.Kind switch
         {
             OfferKind.ServiceInstance => "service_instance",
             OfferKind.Compute => "compute",
             _ => "",
-        };
+        });
         Service = Shared(offer.Service);
         Name = Lower(offer.Name);
         Provider = Shared(offer.Location?.Provider);
@@ -37,12 +37,12 @@ public sealed class OfferView
         Origin = Shared(offer.Origin);
         Version = offer.Version.Length > 0 ? VersionValue.Parse(offer.Version) : null;
         ApiVersion = offer.ApiVersion.Length > 0 ? VersionValue.Parse(offer.ApiVersion) : null;
-        Availability = offer.Availability switch
+        Availability = Symbols.Intern(offer.Availability switch
         {
             V1.Availability.Limited => "limited",
             V1.Availability.Unavailable => "unavailable",
             _ => "available",
-        };
+        });
 
         var hardware = offer.Hardware;
         Vcpus = hardware?.Vcpus ?? 0;
@@ -129,17 +129,10 @@ public sealed class OfferView
 
     public bool IsAvailable => Availability != "unavailable";
 
-    /// <summary>The first 8 characters of offer_id packed so that comparing keys agrees with ordinal order (equal keys: compare the ids).</summary>
-    internal ulong IdKey { get; }
+    /// <summary>The first 16 characters of offer_id packed so that comparing keys agrees with ordinal order (equal keys: compare the ids).</summary>
+    internal UInt128 IdKey { get; }
 
-    /// <summary>Ordinal order of offer ids, resolved by <see cref="IdKey"/> in almost every case.</summary>
-    internal static int CompareIds(OfferView a, OfferView b) =>
-        a.IdKey != b.IdKey ? (a.IdKey < b.IdKey ? -1 : 1) : string.CompareOrdinal(a.OfferId, b.OfferId);
-
-    public static decimal? ToDecimal(Money? money) =>
-        money is null ? null : money.Units + money.Nanos / 1_000_000_000m;
-
-    /// <summary>Exact nano-units; saturates beyond +-9.2 billion units (no real hourly price).</summary>
+    /// <summary>Exact nano-units; saturates beyond +-9 billion units (no real hourly price).</summary>
     public static long ToNanos(Money? money)
     {
         if (money is null) return NoPrice;
@@ -149,17 +142,18 @@ public sealed class OfferView
 
     public override string ToString() => OfferId;
 
-    // Packs 8 characters big-endian, one byte each; a character that does not fit in a byte ends the key
-    // (0-padded), so keys never order two ids differently from string.CompareOrdinal.
-    internal static ulong SortKeyOf(string id)
+    // Packs 16 characters big-endian, one byte each; a character that does not fit in a byte ends the key
+    // (0-padded), so keys never order two ids differently from string.CompareOrdinal. 16 characters cover a
+    // provider prefix and enough of the hash after it ("azure-" + 10) that equal keys are rare.
+    internal static UInt128 SortKeyOf(string id)
     {
-        ulong key = 0;
-        var shift = 56;
+        UInt128 key = 0;
+        var shift = 120;
         for (var i = 0; i < id.Length && shift >= 0; i++, shift -= 8)
         {
             var c = id[i];
-            if (c >= 0xFF) { key |= 0xFFUL << shift; break; }
-            key |= (ulong)c << shift;
+            if (c >= 0xFF) { key |= (UInt128)0xFF << shift; break; }
+            key |= (UInt128)c << shift;
         }
         return key;
     }

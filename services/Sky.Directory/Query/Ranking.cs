@@ -19,6 +19,8 @@ internal sealed class Ranking
     private readonly (Criterion Criterion, double Weight)[] criteria;
     private readonly string nearProvider = "", nearRegion = "", nearZone = "";
     private readonly int nearCentre = -1;
+    // Kilometres from `near` to each known region centre (by centre id); empty when near's centre is unknown.
+    private readonly double[] kmFromNear = [];
 
     private Ranking(Preference p)
     {
@@ -32,6 +34,11 @@ internal sealed class Ranking
             nearRegion = Symbols.Find(p.Near.Region.ToLowerInvariant());
             nearZone = Symbols.Find(p.Near.Zone.ToLowerInvariant());
             nearCentre = RegionCentres.IdOf(nearProvider, nearRegion);
+            if (nearCentre >= 0)
+            {
+                kmFromNear = new double[RegionCentres.Count];
+                for (var i = 0; i < kmFromNear.Length; i++) kmFromNear[i] = RegionCentres.DistanceKm(nearCentre, i);
+            }
         }
         criteria = [.. list];
     }
@@ -80,10 +87,33 @@ internal sealed class Ranking
     // Same zone 0, same region 1, other regions 2 + great-circle km between region centres, unknown NaN.
     private double Distance(OfferColumns c, int slot)
     {
-        if (string.Equals(c.Provider[slot], nearProvider) && string.Equals(c.Region[slot], nearRegion))
-            return nearZone.Length == 0 || string.Equals(c.Zone[slot], nearZone) ? 0 : 1;
         var centre = c.Centre[slot];
-        return nearCentre >= 0 && centre >= 0 ? 2 + RegionCentres.DistanceKm(nearCentre, centre) : double.NaN;
+        // Centre ids are unique per (provider, region): equal ids are the same region, no text compared.
+        var sameRegion = nearCentre >= 0
+            ? centre == nearCentre
+            : string.Equals(c.Provider[slot], nearProvider) && string.Equals(c.Region[slot], nearRegion);
+        if (sameRegion) return nearZone.Length == 0 || string.Equals(c.Zone[slot], nearZone) ? 0 : 1;
+        return centre >= 0 && nearCentre >= 0 ? 2 + kmFromNear[centre] : double.NaN;
+    }
+
+    // One loop per criterion over the matches' slots (no switch per offer).
+    private void Fill(Criterion criterion, OfferColumns c, int[] matches, int count, double[] raw)
+    {
+        switch (criterion)
+        {
+            case Criterion.Price:
+                for (var i = 0; i < count; i++) raw[i] = c.Price[matches[i]] is var p && p != OfferView.NoPrice ? p : double.NaN;
+                break;
+            case Criterion.SpotPrice:
+                for (var i = 0; i < count; i++) raw[i] = c.Spot[matches[i]] is var p && p != OfferView.NoPrice ? p : double.NaN;
+                break;
+            case Criterion.Load:
+                for (var i = 0; i < count; i++) raw[i] = c.Load[matches[i]];
+                break;
+            default:
+                for (var i = 0; i < count; i++) raw[i] = Distance(c, matches[i]);
+                break;
+        }
     }
 
     /// <summary>The page at <paramref name="offset"/> of the ranked matching slots; sorts only the first offset + size.</summary>
@@ -93,18 +123,18 @@ internal sealed class Ranking
         var score = ArrayPool<double>.Shared.Rent(count);
         var raw = ArrayPool<double>.Shared.Rent(count);
         var missing = ArrayPool<int>.Shared.Rent(count);
-        var order = ArrayPool<int>.Shared.Rent(count);
+        var entries = ArrayPool<OfferQuery.Entry>.Shared.Rent(count);
         try
         {
             Array.Clear(score, 0, count);
             Array.Clear(missing, 0, count);
             foreach (var (criterion, weight) in criteria)
             {
+                Fill(criterion, c, matches, count, raw);
                 double min = double.PositiveInfinity, max = double.NegativeInfinity;
                 for (var i = 0; i < count; i++)
                 {
-                    var r = Raw(criterion, c, matches[i]);
-                    raw[i] = r;
+                    var r = raw[i];
                     if (r < min) min = r;
                     if (r > max) max = r;
                 }
@@ -115,11 +145,11 @@ internal sealed class Ranking
                     else score[i] += (raw[i] - min) * scale;
                 }
             }
-            for (var i = 0; i < count; i++) order[i] = i;
+            for (var i = 0; i < count; i++) entries[i] = new OfferQuery.Entry(score[i], matches[i], missing[i]);
             var wanted = (int)Math.Min((long)offset + size, count);
-            var n = TopK.Select(order, count, wanted, new ByRank(c, matches, score, missing));
+            var n = TopK.Select(entries, count, wanted, new OfferQuery.EntryOrder(c));
             var offers = new Offer[n - offset];
-            for (var i = offset; i < n; i++) offers[i - offset] = c.Views[matches[order[i]]]!.Offer;
+            for (var i = offset; i < n; i++) offers[i - offset] = c.Views[entries[i].Slot]!.Offer;
             var next = n < count ? QueryPageToken.AtOffset(binding, n) : "";
             return (offers, new Sky.Common.V1.PageResponse { NextPageToken = next });
         }
@@ -128,17 +158,7 @@ internal sealed class Ranking
             ArrayPool<double>.Shared.Return(score);
             ArrayPool<double>.Shared.Return(raw);
             ArrayPool<int>.Shared.Return(missing);
-            ArrayPool<int>.Shared.Return(order);
-        }
-    }
-
-    private readonly struct ByRank(OfferColumns c, int[] matches, double[] score, int[] missing) : IComparer<int>
-    {
-        public int Compare(int a, int b)
-        {
-            if (missing[a] != missing[b]) return missing[a] < missing[b] ? -1 : 1;
-            if (score[a] != score[b]) return score[a] < score[b] ? -1 : 1;
-            return c.CompareIds(matches[a], matches[b]);
+            ArrayPool<OfferQuery.Entry>.Shared.Return(entries);
         }
     }
 }

@@ -20,8 +20,8 @@ namespace Sky.Directory.Query;
 /// <c>instance_type</c>, <c>arch</c>, <c>origin</c> (text: =, !=, in, notin, ~);
 /// <c>availability</c> (available | limited | unavailable; unset reads as available);
 /// <c>version</c>, <c>api_version</c> (semantic versions: missing parts are 0 so <c>16</c> equals <c>16.0.0</c>,
-/// a leading <c>v</c> is ignored, a pre-release sorts before its release; a version that is not numeric
-/// compares as text);
+/// a leading <c>v</c> and <c>+build</c> are ignored, a pre-release sorts before its release; when either side is
+/// not numeric, e.g. <c>v1beta1</c>, the two compare as lower-case text);
 /// <c>vcpus</c>, <c>memory</c> (GiB; alias <c>memory_gib</c>), <c>gpu_count</c> (accelerators per node, 0 for none),
 /// <c>load</c> (0..1) (numbers);
 /// <c>price</c>, <c>spot_price</c> (per hour, compared exactly as decimals with the offer's price);
@@ -30,7 +30,7 @@ namespace Sky.Directory.Query;
 /// <c>attributes.KEY</c>, or any other identifier, names an attribute (ranges compare numbers numerically,
 /// otherwise as versions).</para>
 /// <para><b>Missing values</b> (empty text, an absent attribute, vcpus or memory 0, unset load or price, no
-/// version) satisfy only <c>!=</c>, <c>notin</c>, <c>!field</c> and <c>field=""</c>.</para>
+/// version) satisfy only <c>!=</c>, <c>notin</c>, <c>!field</c> and (text fields) <c>field=""</c>.</para>
 /// <para><b>Errors.</b> <see cref="Parse"/> throws <see cref="SelectorException"/> with the 0-based offset of the
 /// offending character: an unexpected character, an unknown operator, a missing <c>)</c> (offset = length), an
 /// empty value, an empty clause, a trailing comma (the comma's offset), an unterminated quote (the quote's
@@ -76,14 +76,17 @@ public sealed class Selector
         return true;
     }
 
-    /// <summary>The conditions to test on offers drawn from <paramref name="hint"/>'s posting lists (without the one they imply).</summary>
-    internal Condition[] ConditionsBeside(IndexHint? hint)
+    /// <summary>The conditions to test on offers drawn from the given hints' posting lists (without those the lists imply).</summary>
+    internal Condition[] ConditionsBeside(IEnumerable<IndexHint> hints)
     {
-        if (hint is not { Implied: true }) return conditions;
-        var rest = new Condition[conditions.Length - 1];
-        for (int i = 0, j = 0; i < conditions.Length; i++)
-            if (i != hint.Condition) rest[j++] = conditions[i];
-        return rest;
+        var skip = new HashSet<int>();
+        foreach (var hint in hints)
+            if (hint.Implied) skip.Add(hint.Condition);
+        if (skip.Count == 0) return conditions;
+        var rest = new List<Condition>(conditions.Length);
+        for (var i = 0; i < conditions.Length; i++)
+            if (!skip.Contains(i)) rest.Add(conditions[i]);
+        return [.. rest];
     }
 
     public override string ToString() => Text;

@@ -37,8 +37,15 @@ internal abstract class Condition
     public virtual bool Matches(OfferColumns c, int slot) => Matches(c.Views[slot]!);
 
     /// <summary>
+    /// Clears the bits of the slots that fail, testing 64 slots per word with vector compares over a column;
+    /// false when this condition cannot (then it is tested per slot with <see cref="Filter"/>).
+    /// </summary>
+    public virtual bool AndInto(OfferColumns c, ulong[] bits, int words) => false;
+
+    /// <summary>
     /// Keeps the slots that pass, in order, at the front of <paramref name="slots"/>; returns how many. Scans filter
-    /// a batch of slots one condition at a time, so each condition's loop runs without a virtual call per slot.
+    /// a batch of slots one condition at a time, so each condition's loop runs without a virtual call per slot:
+    /// the hot sealed conditions below repeat this loop, where the JIT calls (and inlines) their Matches directly.
     /// </summary>
     public virtual int Filter(OfferColumns c, Span<int> slots)
     {
@@ -52,9 +59,26 @@ internal abstract class Condition
 // Field accessors as static abstract members: the generic conditions below are specialised per field by the JIT,
 // so a condition is one virtual call with the field read inlined (no delegate per field, no switch).
 internal interface ITextField { static abstract string Get(OfferView v); static abstract string Get(OfferColumns c, int slot); }
-internal interface INumberField { static abstract double Get(OfferView v); static abstract double Get(OfferColumns c, int slot); }
-internal interface IPriceField { static abstract long Get(OfferView v); static abstract long Get(OfferColumns c, int slot); }
-internal interface IVersionField { static abstract VersionValue? Get(OfferView v); }
+internal interface INumberField
+{
+    static abstract double Get(OfferView v);
+    static abstract double Get(OfferColumns c, int slot);
+    /// <summary>The whole column, when the field has one of doubles (for vector compares).</summary>
+    static abstract double[]? Column(OfferColumns c);
+}
+
+internal interface IPriceField
+{
+    static abstract long Get(OfferView v);
+    static abstract long Get(OfferColumns c, int slot);
+    static abstract long[] Column(OfferColumns c);
+}
+internal interface IVersionField
+{
+    static abstract VersionValue? Get(OfferView v);
+    /// <summary>The slot's version key, <see cref="VersionValue.NoKey"/>, or <see cref="OfferColumns.NoVersion"/>.</summary>
+    static abstract long Key(OfferColumns c, int slot);
+}
 
 internal struct KindField : ITextField { public static string Get(OfferView v) => v.Kind; public static string Get(OfferColumns c, int s) => c.Kind[s]; }
 internal struct ServiceField : ITextField { public static string Get(OfferView v) => v.Service; public static string Get(OfferColumns c, int s) => c.Service[s]; }
@@ -71,34 +95,49 @@ internal struct VcpusField : INumberField
 {
     public static double Get(OfferView v) => v.Vcpus > 0 ? v.Vcpus : double.NaN;
     public static double Get(OfferColumns c, int s) => c.Vcpus[s];
+    public static double[]? Column(OfferColumns c) => c.Vcpus;
 }
 internal struct MemoryField : INumberField
 {
     public static double Get(OfferView v) => v.MemoryGib > 0 ? v.MemoryGib : double.NaN;
     public static double Get(OfferColumns c, int s) => c.Memory[s];
+    public static double[]? Column(OfferColumns c) => c.Memory;
 }
 internal struct LoadField : INumberField
 {
     public static double Get(OfferView v) => v.Load ?? double.NaN;
     public static double Get(OfferColumns c, int s) => c.Load[s];
+    public static double[]? Column(OfferColumns c) => c.Load;
 }
 internal struct GpuCountField : INumberField
 {
     public static double Get(OfferView v) => v.GpuCount;
     public static double Get(OfferColumns c, int s) => c.GpuCount[s];
+    public static double[]? Column(OfferColumns c) => null;
 }
 internal struct PriceField : IPriceField
 {
     public static long Get(OfferView v) => v.OnDemandNanos;
     public static long Get(OfferColumns c, int s) => c.Price[s];
+    public static long[] Column(OfferColumns c) => c.Price;
 }
 internal struct SpotPriceField : IPriceField
 {
     public static long Get(OfferView v) => v.SpotNanos;
     public static long Get(OfferColumns c, int s) => c.Spot[s];
+    public static long[] Column(OfferColumns c) => c.Spot;
 }
-internal struct VersionField : IVersionField { public static VersionValue? Get(OfferView v) => v.Version; }
-internal struct ApiVersionField : IVersionField { public static VersionValue? Get(OfferView v) => v.ApiVersion; }
+internal struct VersionField : IVersionField
+{
+    public static VersionValue? Get(OfferView v) => v.Version;
+    public static long Key(OfferColumns c, int s) => c.VersionKey[s];
+}
+
+internal struct ApiVersionField : IVersionField
+{
+    public static VersionValue? Get(OfferView v) => v.ApiVersion;
+    public static long Key(OfferColumns c, int s) => c.ApiVersionKey[s];
+}
 
 /// <summary>Compiles one (field, operator, values) condition.</summary>
 /// <remarks>
@@ -265,6 +304,9 @@ internal static class SelectorConditions
     /// <summary>min &lt;= x &lt;= max (inside = true) or its negation; NaN (missing) is outside every range.</summary>
     private sealed class NumberRange<F>(double min, double max, bool inside) : Condition where F : struct, INumberField
     {
+        public override bool AndInto(OfferColumns c, ulong[] bits, int words) =>
+            F.Column(c) is { } column && ColumnMasks.AndRange(column, min, max, inside, bits, words);
+
         public override bool Matches(OfferView v)
         {
             var x = F.Get(v);
@@ -337,6 +379,10 @@ internal static class SelectorConditions
     /// <summary>min &lt;= price &lt;= max (inside = true) or its negation; a missing price is outside every range.</summary>
     private sealed class PriceRange<F>(long min, long max, bool inside) : Condition where F : struct, IPriceField
     {
+        // min > NoPrice for every range built here, so the range test alone leaves missing prices out.
+        public override bool AndInto(OfferColumns c, ulong[] bits, int words) =>
+            ColumnMasks.AndRange(F.Column(c), min, max, inside, bits, words);
+
         public override bool Matches(OfferView v)
         {
             var x = F.Get(v);
@@ -399,6 +445,15 @@ internal static class SelectorConditions
     private sealed class VersionPresent<F>(bool present) : Condition where F : struct, IVersionField
     {
         public override bool Matches(OfferView v) => F.Get(v) is not null == present;
+        public override bool Matches(OfferColumns c, int slot) => F.Key(c, slot) != OfferColumns.NoVersion == present;
+
+        public override int Filter(OfferColumns c, Span<int> slots)
+        {
+            var kept = 0;
+            foreach (var slot in slots)
+                if (Matches(c, slot)) slots[kept++] = slot;
+            return kept;
+        }
     }
 
     private sealed class VersionGlob<F>(Glob glob) : Condition where F : struct, IVersionField
@@ -419,20 +474,34 @@ internal static class SelectorConditions
 
     private sealed class VersionCompare<F>(SelectorOp op, VersionValue literal) : Condition where F : struct, IVersionField
     {
-        public override bool Matches(OfferView v)
+        public override bool Matches(OfferView v) => F.Get(v) is { } x ? Test(x.CompareTo(literal)) : op == SelectorOp.NotEqual;
+
+        // Two packed releases compare as numbers; anything else (text, pre-releases) reads the slot's view.
+        public override bool Matches(OfferColumns c, int slot)
         {
-            if (F.Get(v) is not { } x) return op == SelectorOp.NotEqual;
-            var c = x.CompareTo(literal);
-            return op switch
-            {
-                SelectorOp.Equal => c == 0,
-                SelectorOp.NotEqual => c != 0,
-                SelectorOp.Less => c < 0,
-                SelectorOp.LessOrEqual => c <= 0,
-                SelectorOp.Greater => c > 0,
-                _ => c >= 0,
-            };
+            var key = F.Key(c, slot);
+            if (key == OfferColumns.NoVersion) return op == SelectorOp.NotEqual;
+            if (key != VersionValue.NoKey && literal.Key != VersionValue.NoKey) return Test(key.CompareTo(literal.Key));
+            return Matches(c.Views[slot]!);
         }
+
+        public override int Filter(OfferColumns c, Span<int> slots)
+        {
+            var kept = 0;
+            foreach (var slot in slots)
+                if (Matches(c, slot)) slots[kept++] = slot;
+            return kept;
+        }
+
+        private bool Test(int c) => op switch
+        {
+            SelectorOp.Equal => c == 0,
+            SelectorOp.NotEqual => c != 0,
+            SelectorOp.Less => c < 0,
+            SelectorOp.LessOrEqual => c <= 0,
+            SelectorOp.Greater => c > 0,
+            _ => c >= 0,
+        };
     }
 
     private sealed class Never : Condition

@@ -12,12 +12,22 @@ public sealed class VersionValue : IComparable<VersionValue>
 {
     private static readonly long[] NoParts = [];
 
+    /// <summary><see cref="Key"/> of a version that has none (not semantic, a pre-release, or parts too large).</summary>
+    internal const long NoKey = -1;
+
     private VersionValue(string text, long[]? parts, string[]? preRelease)
     {
         Text = text;
         Parts = parts;
         PreRelease = preRelease;
+        Key = KeyOf(parts, preRelease);
     }
+
+    /// <summary>
+    /// A release with at most three parts below 2^20, packed so that comparing keys is comparing versions
+    /// ("16" and "16.0.0" share one); <see cref="NoKey"/> otherwise. Lets scans compare versions as numbers.
+    /// </summary>
+    internal long Key { get; }
 
     /// <summary>The version as written, lower case.</summary>
     public string Text { get; }
@@ -50,7 +60,18 @@ public sealed class VersionValue : IComparable<VersionValue>
         return ComparePreRelease(PreRelease, other.PreRelease);
     }
 
-    public bool EqualTo(VersionValue other) => CompareTo(other) == 0;
+    private static long KeyOf(long[]? parts, string[]? preRelease)
+    {
+        if (parts is null || preRelease is not null || parts.Length > 3) return NoKey;
+        long key = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            var part = i < parts.Length ? parts[i] : 0;
+            if (part >= 1 << 20) return NoKey;
+            key = key << 20 | part;
+        }
+        return key;
+    }
 
     public override string ToString() => Text;
 

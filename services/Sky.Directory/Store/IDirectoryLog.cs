@@ -6,7 +6,8 @@ namespace Sky.Directory.Store;
 /// <summary>One write in a commit: put (register/update) or remove an offer, under a condition.</summary>
 /// <param name="Type">REGISTERED or UPDATED for a put, EXPIRED or DEREGISTERED for a removal.</param>
 /// <param name="OfferId">The offer.</param>
-/// <param name="Offer">For a put: the offer as it is to be stored (revision and lease expiry are set by the log).</param>
+/// <param name="Offer">For a put: the offer as it is to be stored, lease fields set. The log takes it over: on commit it
+/// sets its revision, and the view may hold this very object, so the caller must not change it afterwards.</param>
 /// <param name="ExpectedRevision">The offer's current revision the write was computed from: 0 = must be absent, -1 = any.</param>
 /// <param name="Lease">For a put: the lease to (re)grant; null for catalog offers.</param>
 /// <param name="OnlyIfLeaseDue">For an expiry: remove only if the offer's lease is still due at this time (not renewed meanwhile).</param>

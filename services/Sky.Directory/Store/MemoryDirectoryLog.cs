@@ -63,12 +63,10 @@ public sealed class MemoryDirectoryLog : IDirectoryLog
             _byExpiry.Remove((old.ExpiresAt.UtcTicks, previous.LeaseId));
         if (!write.IsPut) return new LogEntry(revision, write.Type, write.OfferId, null);
 
-        var offer = write.Offer!.Clone();
+        var offer = write.Offer!;
         offer.Revision = revision;
         if (write.Lease is { } grant)
         {
-            offer.LeaseId = grant.LeaseId;
-            offer.LeaseExpiresAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(grant.ExpiresAt);
             _leases[grant.LeaseId] = new Lease(write.OfferId, grant.Provider, grant.Ttl, grant.ExpiresAt);
             _byExpiry.Add((grant.ExpiresAt.UtcTicks, grant.LeaseId));
         }

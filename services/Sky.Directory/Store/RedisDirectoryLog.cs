@@ -248,12 +248,6 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
             var w = writes[i];
             var b = 3 + i * Stride;
             var offer = w.Offer;
-            if (offer is not null && w.Lease is { } lease)
-            {
-                offer = offer.Clone();
-                offer.LeaseId = lease.LeaseId;
-                offer.LeaseExpiresAt = Timestamp.FromDateTimeOffset(lease.ExpiresAt);
-            }
             args[b] = (int)w.Type;
             args[b + 1] = w.OfferId;
             args[b + 2] = w.ExpectedRevision;
@@ -266,6 +260,8 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
         }
         var result = (long[])(await Db.ScriptEvaluateAsync(CommitScript, [Rev, Offers, Revs, LeaseOf, Lease, Leases, Stream], args))!;
         if (result[0] < 0) return CommitResult.Conflict((int)result[1]);
+        for (var i = 0; i < writes.Count; i++)
+            if (writes[i].Offer is { } put) put.Revision = result[0] + i;
         await PullAsync(result[1], ct);
         return new CommitResult(result[0], result[1]);
     }

@@ -127,4 +127,23 @@ public sealed class PagingTests
             InvalidArgument(() => OfferQuery.Execute(index, forged), "page.page_token");
         }
     }
+
+    [Fact]
+    public void Concurrent_readers_get_the_answers_a_single_reader_gets()
+    {
+        // The engine lets readers share the index (a read lock): queries must not share mutable state.
+        var index = Many(5000);
+        var requests = Queries().Select(row => new QueryOffersRequest
+        {
+            Selector = (string)row[0], Preference = (Preference?)row[1], Page = new PageRequest { PageSize = (int)row[2] },
+        }).ToList();
+        var expected = requests.Select(r => Ids(OfferQuery.Execute(index, r).Offers)).ToList();
+        var failures = 0;
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var q = i % requests.Count;
+            if (!expected[q].SequenceEqual(Ids(OfferQuery.Execute(index, requests[q]).Offers))) Interlocked.Increment(ref failures);
+        });
+        Assert.Equal(0, failures);
+    }
 }

@@ -148,7 +148,7 @@ internal static class CatalogOffers
             if (f.Count < header.Count || f[type].Length == 0) continue;
             string At(int i) => i >= 0 && i < f.Count ? f[i] : "";
             var offer = TestOffers.Compute(
-                id: $"{provider}-{n:D6}", provider: provider, region: At(region), zone: At(zone), instanceType: f[type],
+                id: HashId(provider, $"{f[type]}/{At(region)}/{At(zone)}/{n}"), provider: provider, region: At(region), zone: At(zone), instanceType: f[type],
                 price: Decimal(At(price)), spot: Decimal(At(spot)), vcpus: (double)(Decimal(At(vcpus)) ?? 0),
                 memory: (double)(Decimal(At(memory)) ?? 0), arch: At(arch).Length > 0 ? At(arch) : "x86_64");
             if (At(accName).Length > 0 && Decimal(At(accCount)) is { } count && count >= 1)
@@ -179,6 +179,10 @@ internal static class CatalogOffers
         }
         return offers;
     }
+
+    // Ids shaped like the directory's (provider, '-', a hash), so id order is unrelated to catalog order.
+    private static string HashId(string provider, string key) =>
+        $"{provider}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..20]}";
 
     private static decimal? Decimal(string text) =>
         decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : null;
