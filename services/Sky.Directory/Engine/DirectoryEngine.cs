@@ -336,7 +336,9 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
         var result = new List<Offer>(offers.Count);
         foreach (var offer in offers)
         {
-            if (offer.LeaseId.Length == 0 || byLease[offer.LeaseId] is not { } expires) { result.Add(offer); continue; }
+            // Copy only offers whose lease was renewed since they were stored; the view's objects are never changed.
+            if (offer.LeaseId.Length == 0 || byLease[offer.LeaseId] is not { } expires ||
+                (offer.LeaseExpiresAt is { } stored && stored.ToDateTimeOffset() == expires)) { result.Add(offer); continue; }
             var copy = offer.Clone();
             copy.LeaseExpiresAt = Timestamp.FromDateTimeOffset(expires);
             result.Add(copy);

@@ -16,12 +16,22 @@ namespace Sky.Directory.Query;
 /// </summary>
 public static class OfferQuery
 {
+    // Clients repeat the same few selectors (a placement loop, a dashboard): parsed selectors are immutable, so the
+    // last few thousand are kept; the cache is simply emptied when it fills.
+    private const int CachedSelectors = 4096;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Selector> Parsed = new(StringComparer.Ordinal);
+
     /// <summary>Parses a selector; a malformed one fails with INVALID_ARGUMENT on <paramref name="field"/>, "at OFFSET: why".</summary>
     public static Selector ParseSelector(string text, string field = "selector")
     {
+        text ??= "";
+        if (Parsed.TryGetValue(text, out var cached)) return cached;
         try
         {
-            return Selector.Parse(text ?? "");
+            var selector = Selector.Parse(text);
+            if (Parsed.Count >= CachedSelectors) Parsed.Clear();
+            Parsed[text] = selector;
+            return selector;
         }
         catch (SelectorException e)
         {

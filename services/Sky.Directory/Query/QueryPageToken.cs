@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
 using Sky.Directory.V1;
@@ -27,7 +26,8 @@ internal readonly record struct QueryPageToken(string? AfterId, int Offset)
         var buffer = new byte[text.Length + 1 + pref.Length];
         text.CopyTo(buffer, 0);
         pref.CopyTo(buffer, text.Length + 1);
-        return Convert.ToHexStringLower(SHA256.HashData(buffer).AsSpan(0, 8));
+        // Not a secret, only a check that a token is used with the query it came from: a fast 64-bit hash will do.
+        return Convert.ToHexStringLower(System.IO.Hashing.XxHash64.Hash(buffer));
     }
 
     public static string AfterOffer(string binding, string offerId) => Encode($"{Version}:{binding}:k:{offerId}");
