@@ -3,6 +3,7 @@ using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Sky.Common.V1;
 using Sky.Directory.V1;
+using Sky.Testing;
 
 namespace Sky.Integration.Tests;
 
@@ -19,7 +20,7 @@ public sealed class CliDirectoryTests(CliHost host) : IClassFixture<CliHost>
     [SkippableFact]
     public async Task An_imported_catalog_answers_queries_and_gpus()
     {
-        var lambda = CliHost.SharedData(["catalogs", "skypilot", "lambda", "vms.csv"]);
+        var lambda = SharedData.Find("catalogs/skypilot/lambda/vms.csv");
         Skip.If(lambda is null, "../shared/catalogs/skypilot/lambda/vms.csv is absent");
         var state = host.NewStateDir();
         var catalogs = Path.Combine(state, "catalogs", "v8");
@@ -141,8 +142,8 @@ public sealed class CliDirectoryTests(CliHost host) : IClassFixture<CliHost>
     [SkippableFact]
     public async Task Skyplane_grids_are_imported_and_shown()
     {
-        var cost = CliHost.SharedData(["anchors", "skyplane", "cost.csv"]);
-        var throughput = CliHost.SharedData(["anchors", "skyplane", "throughput.csv"]);
+        var cost = SharedData.Find("anchors/skyplane/cost.csv");
+        var throughput = SharedData.Find("anchors/skyplane/throughput.csv");
         Skip.If(cost is null || throughput is null, "../shared/anchors/skyplane/{cost,throughput}.csv are absent");
         var state = host.NewStateDir();
 

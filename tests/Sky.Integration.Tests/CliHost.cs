@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Grpc.Net.Client;
 using Sky.Hosting.Identity;
 using Sky.Hosting.Peers;
@@ -49,23 +48,4 @@ public sealed class CliHost : IAsyncLifetime
 
     /// <summary>An operator channel to the host, for arranging state the CLI has no command for (e.g. registering offers).</summary>
     public GrpcChannel Channel() => BearerChannel.Create(new Uri(Grpc), Token);
-
-    /// <summary>
-    /// A path under the "shared" folder beside the checkout (../shared/...), or null when this checkout has none.
-    /// The checkout is found above the test binaries or, when they were built elsewhere (--artifacts-path), above this source file.
-    /// </summary>
-    public static string? SharedData(string[] parts, [CallerFilePath] string sourceFile = "")
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(sourceFile) ?? "" })
-        {
-            for (var dir = start.Length == 0 ? null : new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (!File.Exists(Path.Combine(dir.FullName, "Sky.Mesh.sln"))) continue;
-                var path = Path.GetFullPath(Path.Combine([dir.FullName, "..", "shared", .. parts]));
-                if (File.Exists(path) || System.IO.Directory.Exists(path)) return path;
-                break;
-            }
-        }
-        return null;
-    }
 }

@@ -5,6 +5,7 @@ using Sky.Cli;
 using Sky.Cli.Commands;
 using Sky.Common.V1;
 using Sky.Directory.V1;
+using Sky.Testing;
 using Sky.Hosting.Errors;
 using Sky.Naming.V1;
 
@@ -346,7 +347,7 @@ public sealed class CliParsingTests
     [SkippableFact]
     public void The_aws_catalog_streams_in_parts_of_about_256_KiB()
     {
-        var path = CliHost.SharedData(["catalogs", "skypilot", "aws", "vms.csv"]);
+        var path = SharedData.Find("catalogs/skypilot/aws/vms.csv");
         Skip.If(path is null, "../shared/catalogs/skypilot/aws/vms.csv is absent");
         var text = File.ReadAllText(path);
         using var reader = new StreamReader(path);

@@ -43,13 +43,7 @@ public static partial class SkyplaneGrids
                 Dst = new Location { Provider = dst.Provider, Region = dst.Region },
             };
             entry.Tiers.Add(new EgressTier { UpToGb = 0, PricePerGb = Money.FromDecimal(cost, "USD") });
-            var key = $"{src.Provider}/{src.Region}>{dst.Provider}/{dst.Region}";
-            if (index.TryGetValue(key, out var at)) entries[at] = entry;
-            else
-            {
-                index[key] = entries.Count;
-                entries.Add(entry);
-            }
+            KeepLatest(entries, index, src, dst, entry);
         }
         return entries;
     }
@@ -90,15 +84,21 @@ public static partial class SkyplaneGrids
                 BitsPerSecond = (long)Math.Round(bits, MidpointRounding.AwayFromZero),
                 Connections = connections,
             };
-            var key = $"{src.Provider}/{src.Region}>{dst.Provider}/{dst.Region}";
-            if (index.TryGetValue(key, out var at)) entries[at] = entry;
-            else
-            {
-                index[key] = entries.Count;
-                entries.Add(entry);
-            }
+            KeepLatest(entries, index, src, dst, entry);
         }
         return entries;
+    }
+
+    /// <summary>A pair measured or priced twice keeps its first position and its later row.</summary>
+    private static void KeepLatest<T>(List<T> entries, Dictionary<string, int> index, Location src, Location dst, T entry)
+    {
+        var key = $"{src.Provider}/{src.Region}>{dst.Provider}/{dst.Region}";
+        if (index.TryGetValue(key, out var at)) entries[at] = entry;
+        else
+        {
+            index[key] = entries.Count;
+            entries.Add(entry);
+        }
     }
 
     /// <summary>A "provider:region" endpoint; GCP zones ("us-central1-a") become region + zone.</summary>

@@ -135,15 +135,11 @@ public sealed partial class DirectoryEngine
             entry.Dst.Zone = "";
             entries.Add(new GridEntry(GridKey(entry.Src, entry.Dst), entry.Src.Provider, entry.ToByteArray()));
         }
-        var replaced = request.Replace ? request.Entries.Select(e => e.Src.Provider).ToHashSet(StringComparer.Ordinal) : [];
-        var (removed, revision) = await log.PutGridAsync(GridKind.Egress, entries, replaced, ct);
-        await PublishGridAsync(request.Entries, replaced, revision, (part, parts, list) =>
-        {
-            var evt = new DirectoryEgressPriceGridUpdated { Revision = revision, Part = part, Parts = parts, Time = Now() };
-            evt.Entries.AddRange(list);
-            evt.ReplacedProviders.AddRange(replaced.Order());
-            return ("directory.grid.egress.updated", evt);
-        }, ct);
+        var (removed, revision) = await WriteGridAsync(GridKind.Egress, request.Entries, e => e.Src.Provider, entries, request.Replace,
+            "directory.grid.egress.updated", (list, replaced, rev, part, parts) => new DirectoryEgressPriceGridUpdated
+            {
+                Entries = { list }, ReplacedProviders = { replaced }, Revision = rev, Part = part, Parts = parts, Time = Now(),
+            }, ct);
         return new PutEgressPriceGridResponse { EntriesWritten = entries.Count, EntriesRemoved = removed, Revision = revision };
     }
 
@@ -163,38 +159,55 @@ public sealed partial class DirectoryEngine
             if (e.Connections < 0) throw RpcErrors.InvalidArgument(field + ".connections", "must be >= 0");
             entries.Add(new GridEntry(GridKey(e.Src, e.Dst), e.Src.Provider, e.ToByteArray()));
         }
-        var replaced = request.Replace ? request.Entries.Select(e => e.Src.Provider).ToHashSet(StringComparer.Ordinal) : [];
-        var (removed, revision) = await log.PutGridAsync(GridKind.Throughput, entries, replaced, ct);
-        await PublishGridAsync(request.Entries, replaced, revision, (part, parts, list) =>
-        {
-            var evt = new DirectoryThroughputGridUpdated { Revision = revision, Part = part, Parts = parts, Time = Now() };
-            evt.Entries.AddRange(list);
-            evt.ReplacedProviders.AddRange(replaced.Order());
-            return ("directory.grid.throughput.updated", evt);
-        }, ct);
+        var (removed, revision) = await WriteGridAsync(GridKind.Throughput, request.Entries, e => e.Src.Provider, entries, request.Replace,
+            "directory.grid.throughput.updated", (list, replaced, rev, part, parts) => new DirectoryThroughputGridUpdated
+            {
+                Entries = { list }, ReplacedProviders = { replaced }, Revision = rev, Part = part, Parts = parts, Time = Now(),
+            }, ct);
         return new PutThroughputGridResponse { EntriesWritten = entries.Count, EntriesRemoved = removed, Revision = revision };
     }
 
     public async Task<GetEgressPriceGridResponse> GetEgressPriceGridAsync(GetEgressPriceGridRequest request, CancellationToken ct)
     {
-        EnsureReady();
-        var (all, revision) = await GridAsync(GridKind.Egress, EgressPrice.Parser, ct);
-        var matching = all.Where(e => Matches(request.Src, e.Src) && Matches(request.Dst, e.Dst)).ToList();
-        var (items, page) = Paging.Slice(matching, request.Page);
-        var response = new GetEgressPriceGridResponse { Page = page, Revision = revision };
-        response.Entries.AddRange(items);
-        return response;
+        var (items, page, revision) = await GridPageAsync(GridKind.Egress, EgressPrice.Parser, e => (e.Src, e.Dst), request.Src, request.Dst, request.Page, ct);
+        return new GetEgressPriceGridResponse { Entries = { items }, Page = page, Revision = revision };
     }
 
     public async Task<GetThroughputGridResponse> GetThroughputGridAsync(GetThroughputGridRequest request, CancellationToken ct)
     {
+        var (items, page, revision) = await GridPageAsync(GridKind.Throughput, Throughput.Parser, e => (e.Src, e.Dst), request.Src, request.Dst, request.Page, ct);
+        return new GetThroughputGridResponse { Entries = { items }, Page = page, Revision = revision };
+    }
+
+    /// <summary>
+    /// Writes validated grid entries under a new revision (first removing those of the written entries' source
+    /// providers when <paramref name="replace"/>), then publishes the write in parts of at most 1,000 entries.
+    /// </summary>
+    private async Task<(int Removed, long Revision)> WriteGridAsync<T>(GridKind kind, IReadOnlyList<T> messages, Func<T, string> srcProvider,
+        IReadOnlyList<GridEntry> entries, bool replace, string eventType,
+        Func<IEnumerable<T>, IEnumerable<string>, long, int, int, IMessage> buildEvent, CancellationToken ct)
+    {
+        IReadOnlySet<string> replaced = replace ? messages.Select(srcProvider).ToHashSet(StringComparer.Ordinal) : new HashSet<string>();
+        var (removed, revision) = await log.PutGridAsync(kind, entries, replaced, ct);
+        var parts = messages.Chunk(EventPart).ToList();
+        if (parts.Count == 0) parts.Add([]);
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var evt = buildEvent(parts[i], replaced.Order(), revision, i + 1, parts.Count);
+            await events.PublishAsync(Topics.Directory, eventType, evt, revision.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+        }
+        return (removed, revision);
+    }
+
+    /// <summary>One page of a grid's entries whose ends match the filters, with the grid's revision.</summary>
+    private async Task<(IReadOnlyList<T> Items, Sky.Common.V1.PageResponse Page, long Revision)> GridPageAsync<T>(GridKind kind, MessageParser<T> parser,
+        Func<T, (Location Src, Location Dst)> ends, Location? src, Location? dst, Sky.Common.V1.PageRequest? page, CancellationToken ct) where T : IMessage<T>
+    {
         EnsureReady();
-        var (all, revision) = await GridAsync(GridKind.Throughput, Throughput.Parser, ct);
-        var matching = all.Where(e => Matches(request.Src, e.Src) && Matches(request.Dst, e.Dst)).ToList();
-        var (items, page) = Paging.Slice(matching, request.Page);
-        var response = new GetThroughputGridResponse { Page = page, Revision = revision };
-        response.Entries.AddRange(items);
-        return response;
+        var (all, revision) = await GridAsync(kind, parser, ct);
+        var matching = all.Where(e => ends(e) is var (s, d) && Matches(src, s) && Matches(dst, d)).ToList();
+        var (items, next) = Paging.Slice(matching, page);
+        return (items, next, revision);
     }
 
     /// <summary>A grid decoded and ordered by (src, dst), cached until the grid's revision moves.</summary>
@@ -207,18 +220,6 @@ public sealed partial class DirectoryEngine
         var decoded = stored.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => parser.ParseFrom(e.Data)).ToList();
         lock (_gridCache) _gridCache[kind] = (revision, decoded.Cast<IMessage>().ToList());
         return (decoded, revision);
-    }
-
-    private async Task PublishGridAsync<T>(IReadOnlyList<T> entries, IReadOnlySet<string> replaced, long revision,
-        Func<int, int, IEnumerable<T>, (string Type, IMessage Event)> build, CancellationToken ct)
-    {
-        var parts = entries.Chunk(EventPart).ToList();
-        if (parts.Count == 0) parts.Add([]);
-        for (var i = 0; i < parts.Count; i++)
-        {
-            var (type, evt) = build(i + 1, parts.Count, parts[i]);
-            await events.PublishAsync(Topics.Directory, type, evt, revision.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
-        }
     }
 
     private static string GridKey(Location src, Location dst) => $"{src.Provider}/{src.Region}>{dst.Provider}/{dst.Region}";

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace Sky.Directory.Query;
@@ -8,7 +9,11 @@ namespace Sky.Directory.Query;
 /// </summary>
 internal static class ColumnMasks
 {
-    public static bool AndRange(double[] column, double min, double max, bool inside, ulong[] bits, int words)
+    /// <summary>
+    /// ANDs each candidate word with "min &lt;= x &lt;= max" (or its negation when <paramref name="inside"/> is false).
+    /// NaN is outside every range. Returns true, so a condition can use it as "applied".
+    /// </summary>
+    public static bool AndRange<T>(T[] column, T min, T max, bool inside, ulong[] bits, int words) where T : unmanaged, INumber<T>
     {
         var lo = Vector256.Create(min);
         var hi = Vector256.Create(max);
@@ -18,43 +23,11 @@ internal static class ColumnMasks
             if (word == 0) continue;
             var start = w << 6;
             ulong mask = 0;
-            if (Vector256.IsHardwareAccelerated)
+            if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
             {
-                for (var j = 0; j < 64; j += Vector256<double>.Count)
+                for (var j = 0; j < 64; j += Vector256<T>.Count)
                 {
-                    var x = Vector256.Create(column.AsSpan(start + j, Vector256<double>.Count));
-                    var pass = Vector256.GreaterThanOrEqual(x, lo) & Vector256.LessThanOrEqual(x, hi);
-                    mask |= (ulong)pass.ExtractMostSignificantBits() << j;
-                }
-            }
-            else
-            {
-                for (var j = 0; j < 64; j++)
-                {
-                    var x = column[start + j];
-                    if (x >= min && x <= max) mask |= 1UL << j;
-                }
-            }
-            bits[w] = word & (inside ? mask : ~mask);
-        }
-        return true;
-    }
-
-    public static bool AndRange(long[] column, long min, long max, bool inside, ulong[] bits, int words)
-    {
-        var lo = Vector256.Create(min);
-        var hi = Vector256.Create(max);
-        for (var w = 0; w < words; w++)
-        {
-            var word = bits[w];
-            if (word == 0) continue;
-            var start = w << 6;
-            ulong mask = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (var j = 0; j < 64; j += Vector256<long>.Count)
-                {
-                    var x = Vector256.Create(column.AsSpan(start + j, Vector256<long>.Count));
+                    var x = Vector256.Create<T>(column.AsSpan(start + j, Vector256<T>.Count));
                     var pass = Vector256.GreaterThanOrEqual(x, lo) & Vector256.LessThanOrEqual(x, hi);
                     mask |= (ulong)pass.ExtractMostSignificantBits() << j;
                 }

@@ -1,3 +1,4 @@
+using Sky.Testing;
 using Sky.Directory.Catalog;
 using Sky.Directory.V1;
 

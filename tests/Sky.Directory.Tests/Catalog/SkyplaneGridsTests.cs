@@ -1,3 +1,4 @@
+using Sky.Testing;
 using Sky.Common.V1;
 using Sky.Directory.Catalog;
 using Sky.Directory.V1;

@@ -2,8 +2,11 @@ using System.Globalization;
 using Google.Rpc;
 using Grpc.Core;
 using Sky.Common.V1;
+using Sky.Directory.Catalog;
+using Sky.Directory.Domain;
 using Sky.Directory.Query;
 using Sky.Directory.V1;
+using Sky.Testing;
 
 namespace Sky.Directory.Tests.Query;
 
@@ -113,47 +116,23 @@ internal static class TestOffers
 }
 
 /// <summary>
-/// Offers built from the SkyPilot catalogs in ../shared/catalogs/skypilot (a small ad-hoc reader: the real
-/// importer lives in Catalog/), plus generated service instances, for tests and measurements at catalog scale.
+/// Offers built from the SkyPilot catalogs in ../shared/catalogs/skypilot, plus generated service instances, for
+/// tests at catalog scale.
 /// </summary>
 internal static class CatalogOffers
 {
-    /// <summary>The catalog folder next to the repository (found above the test binaries, or above this source file when
-    /// the build output lives elsewhere, e.g. --artifacts-path), or null when it is absent.</summary>
-    public static string? CatalogDirectory([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(sourceFile) ?? "" })
-            for (var dir = start.Length > 0 ? new DirectoryInfo(start) : null; dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Sky.Mesh.sln")))
-                {
-                    var path = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "catalogs", "skypilot"));
-                    return System.IO.Directory.Exists(path) ? path : null;
-                }
-        return null;
-    }
+    /// <summary>The catalog folder beside the checkout, or null when it is absent.</summary>
+    public static string? CatalogDirectory() => SharedData.Find("catalogs/skypilot");
 
-    /// <summary>Compute offers from one provider's vms.csv (columns found by header name).</summary>
+    /// <summary>Compute offers from one provider's vms.csv, read by the directory's own importer, with ids as the directory gives them.</summary>
     public static List<Offer> Load(string catalogDirectory, string provider)
     {
-        var lines = File.ReadAllLines(Path.Combine(catalogDirectory, provider, "vms.csv"));
-        var header = Split(lines[0]);
-        int Col(string name) => header.IndexOf(name);
-        int type = Col("InstanceType"), accName = Col("AcceleratorName"), accCount = Col("AcceleratorCount"), vcpus = Col("vCPUs"),
-            memory = Col("MemoryGiB"), price = Col("Price"), spot = Col("SpotPrice"), region = Col("Region"),
-            zone = Col("AvailabilityZone"), arch = Col("Arch");
-        var offers = new List<Offer>(lines.Length);
-        for (var n = 1; n < lines.Length; n++)
+        using var reader = File.OpenText(Path.Combine(catalogDirectory, provider, "vms.csv"));
+        var offers = SkyPilotCatalog.Read(reader, provider).Offers.ToList();
+        foreach (var offer in offers)
         {
-            var f = Split(lines[n]);
-            if (f.Count < header.Count || f[type].Length == 0) continue;
-            string At(int i) => i >= 0 && i < f.Count ? f[i] : "";
-            var offer = TestOffers.Compute(
-                id: HashId(provider, $"{f[type]}/{At(region)}/{At(zone)}/{n}"), provider: provider, region: At(region), zone: At(zone), instanceType: f[type],
-                price: Decimal(At(price)), spot: Decimal(At(spot)), vcpus: (double)(Decimal(At(vcpus)) ?? 0),
-                memory: (double)(Decimal(At(memory)) ?? 0), arch: At(arch).Length > 0 ? At(arch) : "x86_64");
-            if (At(accName).Length > 0 && Decimal(At(accCount)) is { } count && count >= 1)
-                offer.Hardware.Accelerators.Add(new Accelerator { Name = At(accName), Count = (int)count });
-            offers.Add(offer);
+            offer.OfferId = OfferIds.For(provider, offer.Key);
+            offer.Origin = "catalog";
         }
         return offers;
     }
@@ -178,34 +157,5 @@ internal static class CatalogOffers
             offers.Add(offer);
         }
         return offers;
-    }
-
-    // Ids shaped like the directory's (provider, '-', a hash), so id order is unrelated to catalog order.
-    private static string HashId(string provider, string key) =>
-        $"{provider}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..20]}";
-
-    private static decimal? Decimal(string text) =>
-        decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : null;
-
-    private static List<string> Split(string line)
-    {
-        var fields = new List<string>();
-        var sb = new System.Text.StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { sb.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else sb.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { fields.Add(sb.ToString()); sb.Clear(); }
-            else sb.Append(c);
-        }
-        fields.Add(sb.ToString());
-        return fields;
     }
 }
