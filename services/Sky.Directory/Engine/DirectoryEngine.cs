@@ -328,20 +328,21 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
     /// <summary>Leases are renewed without a new revision, so the stored expiry is refreshed from the log on the way out.</summary>
     private async Task<IReadOnlyList<Offer>> WithLeasesAsync(IReadOnlyList<Offer> offers, CancellationToken ct)
     {
-        var leased = offers.Where(o => o.LeaseId.Length > 0).Select(o => o.LeaseId).ToList();
+        var leased = new List<string>(offers.Count);
+        foreach (var offer in offers)
+            if (offer.LeaseId.Length > 0) leased.Add(offer.LeaseId);
         if (leased.Count == 0) return offers;
         var expiries = await log.LeaseExpiriesAsync(leased, ct);
-        var byLease = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
-        for (var i = 0; i < leased.Count; i++) byLease[leased[i]] = expiries[i];
-        var result = new List<Offer>(offers.Count);
-        foreach (var offer in offers)
+        var result = new Offer[offers.Count];
+        var next = 0;
+        for (var i = 0; i < offers.Count; i++)
         {
             // Copy only offers whose lease was renewed since they were stored; the view's objects are never changed.
-            if (offer.LeaseId.Length == 0 || byLease[offer.LeaseId] is not { } expires ||
-                (offer.LeaseExpiresAt is { } stored && stored.ToDateTimeOffset() == expires)) { result.Add(offer); continue; }
-            var copy = offer.Clone();
+            var offer = result[i] = offers[i];
+            if (offer.LeaseId.Length == 0 || expiries[next++] is not { } expires ||
+                (offer.LeaseExpiresAt is { } stored && stored.ToDateTimeOffset() == expires)) continue;
+            var copy = result[i] = offer.Clone();
             copy.LeaseExpiresAt = Timestamp.FromDateTimeOffset(expires);
-            result.Add(copy);
         }
         return result;
     }

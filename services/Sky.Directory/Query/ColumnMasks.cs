@@ -10,14 +10,15 @@ namespace Sky.Directory.Query;
 internal static class ColumnMasks
 {
     /// <summary>
-    /// ANDs each candidate word with "min &lt;= x &lt;= max" (or its negation when <paramref name="inside"/> is false).
-    /// NaN is outside every range. Returns true, so a condition can use it as "applied".
+    /// ANDs each candidate word in [<paramref name="from"/>, <paramref name="to"/>) with "min &lt;= x &lt;= max" (or its
+    /// negation when <paramref name="inside"/> is false). NaN is outside every range. Returns true, so a condition can
+    /// use it as "applied".
     /// </summary>
-    public static bool AndRange<T>(T[] column, T min, T max, bool inside, ulong[] bits, int words) where T : unmanaged, INumber<T>
+    public static bool AndRange<T>(T[] column, T min, T max, bool inside, ulong[] bits, int from, int to) where T : unmanaged, INumber<T>
     {
         var lo = Vector256.Create(min);
         var hi = Vector256.Create(max);
-        for (var w = 0; w < words; w++)
+        for (var w = from; w < to; w++)
         {
             var word = bits[w];
             if (word == 0) continue;

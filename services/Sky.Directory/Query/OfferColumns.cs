@@ -16,6 +16,14 @@ internal sealed class OfferColumns
     public long[] VersionKey = [], ApiVersionKey = [];
 
     public const long NoVersion = -2;
+
+    /// <summary>
+    /// A zone map: per 64-slot bitmap word, the lowest on-demand / spot price present in it (long.MaxValue when none).
+    /// A price-ranked scan skips a whole word that cannot beat its page (as Parquet's min/max statistics or a BRIN
+    /// index do); offers registered together (one provider's batch, one instance family) share words and prices.
+    /// Kept exact: every write recomputes its word (64 reads).
+    /// </summary>
+    public long[] WordMinPrice = [], WordMinSpot = [];
     public UInt128[] IdKey = [];
     /// <summary>The high half of <see cref="IdKey"/> (the first 8 characters), for vector compares.</summary>
     public ulong[] IdHigh = [];
@@ -45,6 +53,13 @@ internal sealed class OfferColumns
         Array.Resize(ref ApiVersionKey, capacity);
         Array.Resize(ref IdKey, capacity);
         Array.Resize(ref IdHigh, capacity);
+        var words = WordMinPrice.Length;
+        Array.Resize(ref WordMinPrice, capacity >> 6);
+        Array.Resize(ref WordMinSpot, capacity >> 6);
+        WordMinPrice.AsSpan(words).Fill(long.MaxValue);
+        WordMinSpot.AsSpan(words).Fill(long.MaxValue);
+        Price.AsSpan(words << 6).Fill(OfferView.NoPrice);
+        Spot.AsSpan(words << 6).Fill(OfferView.NoPrice);
     }
 
     public void Set(int slot, OfferView v)
@@ -66,6 +81,7 @@ internal sealed class OfferColumns
         Centre[slot] = v.RegionCentreId;
         Price[slot] = v.OnDemandNanos;
         Spot[slot] = v.SpotNanos;
+        UpdateWordMins(slot);
         VersionKey[slot] = v.Version?.Key ?? NoVersion;
         ApiVersionKey[slot] = v.ApiVersion?.Key ?? NoVersion;
         IdKey[slot] = v.IdKey;
@@ -77,6 +93,22 @@ internal sealed class OfferColumns
     {
         Views[slot] = null;
         Kind[slot] = Service[slot] = Provider[slot] = Region[slot] = Zone[slot] = InstanceType[slot] = Arch[slot] = Origin[slot] = Availability[slot] = null!;
+        Price[slot] = Spot[slot] = OfferView.NoPrice;
+        UpdateWordMins(slot);
+    }
+
+    private void UpdateWordMins(int slot)
+    {
+        WordMinPrice[slot >> 6] = MinPrice(Price, slot & ~63);
+        WordMinSpot[slot >> 6] = MinPrice(Spot, slot & ~63);
+    }
+
+    private static long MinPrice(long[] column, int start)
+    {
+        var min = long.MaxValue;
+        foreach (var x in column.AsSpan(start, 64))
+            if (x != OfferView.NoPrice && x < min) min = x;
+        return min;
     }
 
     /// <summary>Ordinal order of two slots' offer ids, resolved by the packed key in almost every case.</summary>

@@ -133,6 +133,8 @@ public sealed class OfferIndex
     {
         if (!map.TryGetValue(key, out var posting)) map[key] = posting = new Posting();
         if (!posting.Slots.Add(slot)) return;
+        posting.MinSlot = Math.Min(posting.MinSlot, slot);
+        posting.MaxSlot = Math.Max(posting.MaxSlot, slot);
         if (posting.Bits is not null) posting.Bits[slot >> 6] |= 1UL << slot;
         else if (posting.Slots.Count >= BitmapThreshold)
         {
@@ -159,15 +161,29 @@ internal sealed class Posting
 {
     public readonly HashSet<int> Slots = [];
     public ulong[]? Bits;
+    /// <summary>Bounds of the slots ever added (not narrowed on removal): a scan of this list reads no word outside them.</summary>
+    public int MinSlot = int.MaxValue, MaxSlot = -1;
 
     public int Count => Slots.Count;
 
-    /// <summary>ORs the members into <paramref name="bits"/> (the first <paramref name="words"/> words).</summary>
-    public void OrInto(ulong[] bits, int words)
+    /// <summary>First bitmap word holding a member (or past the end when empty).</summary>
+    public int FirstWord => MaxSlot < 0 ? int.MaxValue : MinSlot >> 6;
+
+    /// <summary>One past the last bitmap word holding a member.</summary>
+    public int EndWord => MaxSlot < 0 ? 0 : (MaxSlot >> 6) + 1;
+
+    /// <summary>ORs the members into words [<paramref name="lo"/>, <paramref name="hi"/>) of <paramref name="bits"/>; members outside are skipped.</summary>
+    public void OrInto(ulong[] bits, int lo, int hi)
     {
         if (Bits is not null)
         {
-            for (var w = 0; w < words; w++) bits[w] |= Bits[w];
+            for (var w = lo; w < hi; w++) bits[w] |= Bits[w];
+            return;
+        }
+        if (lo > 0 || hi < EndWord)
+        {
+            foreach (var slot in Slots)
+                if ((slot >> 6) is var w && w >= lo && w < hi) bits[w] |= 1UL << slot;
             return;
         }
         foreach (var slot in Slots) bits[slot >> 6] |= 1UL << slot;

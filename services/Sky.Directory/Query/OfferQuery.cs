@@ -117,6 +117,8 @@ public static class OfferQuery
         public List<string> Keys = [];
         public ulong[]? Bits;
         public bool RentedBits;
+        /// <summary>The words of <see cref="Bits"/> that hold the candidates: [Lo, Hi). Words outside are not cleared (rented).</summary>
+        public int Lo, Hi;
         /// <summary>An upper bound of the matches.</summary>
         public int Estimate;
         public Condition[] Conditions = [];
@@ -154,7 +156,7 @@ public static class OfferQuery
 
         var words = index.Words;
         var bits = ArrayPool<ulong>.Shared.Rent(Math.Max(1, words));
-        int estimate;
+        int estimate, lo = 0, hi = words;
         IEnumerable<IndexHint> used;
         if (best < 0)
         {
@@ -171,8 +173,14 @@ public static class OfferQuery
                 return new ScanPlan { Hint = chosen.Hint, Lists = chosen.Lists, Keys = chosen.Keys, Estimate = chosen.Total, Conditions = selector.ConditionsBeside([chosen.Hint]) };
             }
             // Many candidates: AND the hints' lists as bitmaps (a few thousand words each) so the conditions they
-            // imply are never tested per slot.
-            Union(chosen.Lists, bits, words);
+            // imply are never tested per slot. Only the words the chosen lists span are built and scanned (offers
+            // registered together sit together, so a service's instances often fill a narrow band of slots).
+            lo = int.MaxValue;
+            hi = 0;
+            foreach (var posting in chosen.Lists) { lo = Math.Min(lo, posting.FirstWord); hi = Math.Max(hi, posting.EndWord); }
+            hi = Math.Min(hi, words);
+            lo = Math.Min(lo, hi);
+            Union(chosen.Lists, bits, lo, hi);
             var scratch = candidates.Count > 1 ? ArrayPool<ulong>.Shared.Rent(Math.Max(1, words)) : null;
             try
             {
@@ -180,8 +188,8 @@ public static class OfferQuery
                 {
                     if (i == best) continue;
                     var lists = candidates[i].Lists;
-                    var other = lists is [{ Bits: { } only }] ? only : Union(lists, scratch!, words);
-                    for (var w = 0; w < words; w++) bits[w] &= other[w];
+                    var other = lists is [{ Bits: { } only }] ? only : Union(lists, scratch!, lo, hi);
+                    for (var w = lo; w < hi; w++) bits[w] &= other[w];
                 }
             }
             finally
@@ -195,14 +203,15 @@ public static class OfferQuery
         // Numeric ranges narrow the bitmap with vector compares over their columns; the rest are tested per slot.
         var rest = new List<Condition>();
         foreach (var condition in selector.ConditionsBeside(used))
-            if (!condition.AndInto(index.Columns, bits, words)) rest.Add(condition);
-        return new ScanPlan { Bits = bits, RentedBits = true, Estimate = estimate, Conditions = [.. rest] };
+            if (!condition.AndInto(index.Columns, bits, lo, hi)) rest.Add(condition);
+        return new ScanPlan { Bits = bits, RentedBits = true, Lo = lo, Hi = hi, Estimate = estimate, Conditions = [.. rest] };
     }
 
-    private static ulong[] Union(List<Posting> lists, ulong[] bits, int words)
+    // Words [lo, hi) of the lists' union; the rest of `bits` is left as it was.
+    private static ulong[] Union(List<Posting> lists, ulong[] bits, int lo, int hi)
     {
-        Array.Clear(bits, 0, words);
-        foreach (var posting in lists) posting.OrInto(bits, words);
+        Array.Clear(bits, lo, hi - lo);
+        foreach (var posting in lists) posting.OrInto(bits, lo, hi);
         return bits;
     }
 
@@ -212,13 +221,19 @@ public static class OfferQuery
         void Visit(ReadOnlySpan<int> slots);
 
         /// <summary>
+        /// Before a batch of slots is tested: keeps (in place, at the front) only the slots the visitor would not drop
+        /// whether they match or not, and returns how many. <see cref="Prune"/> does the same for a dense bitmap word.
+        /// </summary>
+        int Admit(Span<int> slots);
+
+        /// <summary>
         /// Before a bitmap word's 64 slots are tested: clears the slots the visitor would drop whether they match or
         /// not (it has already seen enough matches and they cannot beat its current page).
         /// </summary>
         ulong Prune(int word, ulong bits);
     }
 
-    private const int BatchSize = 1024;
+    private const int BatchSize = 128;
 
     /// <summary>
     /// Calls <paramref name="visitor"/> with every slot the plan's candidates and conditions admit. Candidates go
@@ -233,8 +248,7 @@ public static class OfferQuery
             var n = 0;
             if (plan.Bits is { } bits)
             {
-                var words = index.Words;
-                for (var w = 0; w < words; w++)
+                for (var w = plan.Lo; w < plan.Hi; w++)
                 {
                     var word = bits[w];
                     if (word != 0) word = visitor.Prune(w, word);
@@ -271,6 +285,7 @@ public static class OfferQuery
 
     private static void Flush<TVisitor>(OfferColumns c, Condition[] conditions, int[] batch, int n, ref TVisitor visitor) where TVisitor : struct, ISlotVisitor
     {
+        n = visitor.Admit(batch.AsSpan(0, n));
         for (var i = 0; i < conditions.Length && n > 0; i++) n = conditions[i].Filter(c, batch.AsSpan(0, n));
         if (n > 0) visitor.Visit(batch.AsSpan(0, n));
     }
@@ -295,6 +310,8 @@ public static class OfferQuery
         }
 
         public readonly ulong Prune(int word, ulong bits) => bits;
+
+        public readonly int Admit(Span<int> slots) => slots.Length;
     }
 
     // ---- offer_id order and single-criterion rankings: a bounded heap over the scan ----
@@ -418,8 +435,16 @@ public static class OfferQuery
             }
         }
 
+        /// <summary>Below this many candidates in a word, testing them one by one (<see cref="Admit"/>) beats a 64-wide vector mask.</summary>
+        private const int DenseWord = 16;
+
         public readonly ulong Prune(int word, ulong bits)
         {
+            // A word whose cheapest price cannot beat the page is skipped whole (the zone map; ties stay for offer_id).
+            if (Count > k && threshold < double.PositiveInfinity &&
+                criterion switch { Criterion.Price => c.WordMinPrice[word], Criterion.SpotPrice => c.WordMinSpot[word], _ => long.MinValue } > (long)threshold)
+                return 0;
+            if (BitOperations.PopCount(bits) < DenseWord) return bits;
             var start = word << 6;
             if (afterId is not null) bits &= ColumnMasks.Compare(c.IdHigh, start, (ulong)(afterKey >> 64), atLeast: true);
             if (Count <= k || bits == 0) return bits;
@@ -432,6 +457,47 @@ public static class OfferQuery
                 case Criterion.Load when threshold < double.PositiveInfinity: return bits & ColumnMasks.AtMost(c.Load, start, threshold);
                 default: return bits;
             }
+        }
+
+        // The same tests as Prune, slot by slot: cheap scalar compares that spare the conditions most losing slots.
+        public readonly int Admit(Span<int> slots)
+        {
+            var kept = slots.Length;
+            if (afterId is not null) kept = KeepAtLeast(slots, c.IdHigh, (ulong)(afterKey >> 64));
+            if (Count <= k || kept == 0) return kept;
+            slots = slots[..kept];
+            switch (criterion)
+            {
+                case null: return KeepAtMost(slots, c.IdHigh, (ulong)(thresholdId >> 64));
+                case Criterion.Price when threshold < double.PositiveInfinity: return KeepPrices(slots, c.Price, (long)threshold);
+                case Criterion.SpotPrice when threshold < double.PositiveInfinity: return KeepPrices(slots, c.Spot, (long)threshold);
+                case Criterion.Load when threshold < double.PositiveInfinity: return KeepAtMost(slots, c.Load, threshold);
+                default: return kept;
+            }
+        }
+
+        private static int KeepAtLeast(Span<int> slots, ulong[] column, ulong min)
+        {
+            var kept = 0;
+            foreach (var slot in slots)
+                if (column[slot] >= min) slots[kept++] = slot;
+            return kept;
+        }
+
+        private static int KeepAtMost<T>(Span<int> slots, T[] column, T max) where T : INumber<T>
+        {
+            var kept = 0;
+            foreach (var slot in slots)
+                if (column[slot] <= max) slots[kept++] = slot;
+            return kept;
+        }
+
+        private static int KeepPrices(Span<int> slots, long[] column, long max)
+        {
+            var kept = 0;
+            foreach (var slot in slots)
+                if (column[slot] is var x && x != OfferView.NoPrice && x <= max) slots[kept++] = slot;
+            return kept;
         }
 
         private void Remember(Entry worst)

@@ -37,10 +37,10 @@ internal abstract class Condition
     public virtual bool Matches(OfferColumns c, int slot) => Matches(c.Views[slot]!);
 
     /// <summary>
-    /// Clears the bits of the slots that fail, testing 64 slots per word with vector compares over a column;
+    /// Clears the bits of the slots that fail in words [lo, hi), testing 64 slots per word with vector compares over a column;
     /// false when this condition cannot (then it is tested per slot with <see cref="Filter"/>).
     /// </summary>
-    public virtual bool AndInto(OfferColumns c, ulong[] bits, int words) => false;
+    public virtual bool AndInto(OfferColumns c, ulong[] bits, int lo, int hi) => false;
 
     /// <summary>
     /// Keeps the slots that pass, in order, at the front of <paramref name="slots"/>; returns how many. Scans filter
@@ -304,8 +304,8 @@ internal static class SelectorConditions
     /// <summary>min &lt;= x &lt;= max (inside = true) or its negation; NaN (missing) is outside every range.</summary>
     private sealed class NumberRange<F>(double min, double max, bool inside) : Condition where F : struct, INumberField
     {
-        public override bool AndInto(OfferColumns c, ulong[] bits, int words) =>
-            F.Column(c) is { } column && ColumnMasks.AndRange(column, min, max, inside, bits, words);
+        public override bool AndInto(OfferColumns c, ulong[] bits, int lo, int hi) =>
+            F.Column(c) is { } column && ColumnMasks.AndRange(column, min, max, inside, bits, lo, hi);
 
         public override bool Matches(OfferView v)
         {
@@ -380,8 +380,8 @@ internal static class SelectorConditions
     private sealed class PriceRange<F>(long min, long max, bool inside) : Condition where F : struct, IPriceField
     {
         // min > NoPrice for every range built here, so the range test alone leaves missing prices out.
-        public override bool AndInto(OfferColumns c, ulong[] bits, int words) =>
-            ColumnMasks.AndRange(F.Column(c), min, max, inside, bits, words);
+        public override bool AndInto(OfferColumns c, ulong[] bits, int lo, int hi) =>
+            ColumnMasks.AndRange(F.Column(c), min, max, inside, bits, lo, hi);
 
         public override bool Matches(OfferView v)
         {

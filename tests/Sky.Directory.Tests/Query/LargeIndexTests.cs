@@ -69,6 +69,47 @@ public sealed class LargeIndexTests
         CheckAll(index, random);
     }
 
+    [Fact]
+    public void Price_ranked_pages_skip_only_words_that_cannot_enter_the_page()
+    {
+        // Prices rising with registration order (as a provider's batch often is), so most 64-slot words can be
+        // skipped by their cheapest price. Then the cheapest offers go, late words get cheap prices, freed slots
+        // are reused at dear ones: every word's cheapest price must follow.
+        var random = new Random(20261128);
+        var index = new OfferIndex();
+        var offers = new List<Offer>();
+        for (var i = 0; i < 3000; i++)
+        {
+            var offer = RandomOffer(random, i);
+            PriceByRank(offer, i);
+            index.Upsert(OfferView.From(offer));
+            offers.Add(offer);
+        }
+        CheckAll(index, random);
+
+        foreach (var offer in offers.Take(200)) index.Remove(offer.OfferId);
+        for (var i = 0; i < 300; i++)
+        {
+            var offer = offers[random.Next(1000, 3000)].Clone();
+            PriceByRank(offer, random.Next(0, 3000));
+            index.Upsert(OfferView.From(offer));
+        }
+        for (var i = 0; i < 150; i++)
+        {
+            var offer = RandomOffer(random, 5000 + i);
+            PriceByRank(offer, 10_000 + i);
+            index.Upsert(OfferView.From(offer));
+        }
+        CheckAll(index, random);
+    }
+
+    private static void PriceByRank(Offer offer, int rank)
+    {
+        offer.Price ??= new Price();
+        offer.Price.OnDemandHourly = Usd(rank * 0.01m);
+        if (offer.Price.SpotHourly is not null) offer.Price.SpotHourly = Usd(rank * 0.005m);
+    }
+
     private static void CheckAll(OfferIndex index, Random random)
     {
         foreach (var selector in Selectors)
@@ -81,6 +122,12 @@ public sealed class LargeIndexTests
                 Assert.True(expected.SequenceEqual(actual),
                     $"selector \"{selector}\", preference {preference}: {expected.Count} expected, {actual.Count} returned, first difference at {at}: " +
                     $"{expected.ElementAtOrDefault(at)} expected, {actual.ElementAtOrDefault(at)} returned ({Describe(index, expected.ElementAtOrDefault(at))} / {Describe(index, actual.ElementAtOrDefault(at))})");
+
+                // A small first page: the scan prunes hardest here (whole words by their cheapest price, single
+                // slots by the page's worst entry), so it must still be exactly the head of the ranking.
+                var size = random.Next(1, 12);
+                var first = OfferQuery.Execute(index, new QueryOffersRequest(request) { Page = new PageRequest { PageSize = size } }).Offers;
+                Assert.Equal(expected.Take(size), first.Select(o => o.OfferId));
             }
     }
 
