@@ -10,7 +10,7 @@ public static class HostCommand
     {
         var services = new Option<string>("--services") { Description = "Services to run: 'all' or a list such as naming,directory", DefaultValueFactory = _ => "all" };
         var store = new Option<string>("--store") { Description = "State store: 'memory' or redis://host:port[/db]", DefaultValueFactory = _ => "memory" };
-        var events = new Option<string>("--events") { Description = "Event transport: 'inproc' (redis:// and dapr arrive with the events issue)", DefaultValueFactory = _ => "inproc" };
+        var events = new Option<string>("--events") { Description = "Event transport: 'inproc', redis://host:port[/db] (Redis Streams, no sidecar) or 'dapr' (through the Dapr sidecar's pub/sub)", DefaultValueFactory = _ => "inproc" };
         var grpcPort = new Option<int>("--grpc-port") { Description = "HTTP/2 port for gRPC; 0 picks a free port", DefaultValueFactory = _ => MeshOptions.DefaultGrpcPort };
         var httpPort = new Option<int>("--http-port") { Description = "HTTP/1 port for JSON transcoding and /metrics; 0 picks a free port", DefaultValueFactory = _ => MeshOptions.DefaultHttpPort };
         var dnsPort = new Option<int?>("--dns-port") { Description = "UDP+TCP port for DNS answers of the sky. zone (with naming); 0 picks a free port; off when absent" };

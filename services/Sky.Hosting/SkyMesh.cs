@@ -20,6 +20,8 @@ using Sky.Hosting.Identity;
 using Sky.Hosting.Mesh;
 using Sky.Hosting.Options;
 using Sky.Hosting.Peers;
+using Dapr.Client;
+using Sky.Queues.Redis;
 using StackExchange.Redis;
 
 namespace Sky.Hosting;
@@ -66,8 +68,7 @@ public static class SkyMesh
             [key.Record, .. ConfiguredKeys(builder.Configuration)]));
         services.AddSingleton(AccessPolicy.FromContracts());
         services.AddSingleton<AuthInterceptor>();
-        services.AddSingleton<IEventBus>(sp => new InProcEventBus(
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InProcEventBus>>()));
+        AddEvents(builder, options);
         services.AddSingleton<PeerChannels>();
 
         services.AddGrpc(o =>
@@ -124,6 +125,8 @@ public static class SkyMesh
         if (missing.Count > 0)
             throw new InvalidOperationException($"services requested but not added to the host: {string.Join(", ", missing)}");
         app.MapGrpcService<MeshApi>();
+        if (options.Events == "dapr")
+            DaprEventBus.MapDaprSubscriptions(app, options.Services.SelectMany(Topics.ConsumedBy), Environment.GetEnvironmentVariable("APP_API_TOKEN"));
         foreach (var module in modules.Where(m => options.Services.Contains(m.Service))) module.Map(app);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
@@ -153,6 +156,41 @@ public static class SkyMesh
     }
 
     private static string Loopback(string address) => address.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1");
+
+    /// <summary>The event bus <c>--events</c> names, and where handled event ids are kept (the state store).</summary>
+    private static void AddEvents(WebApplicationBuilder builder, MeshOptions options)
+    {
+        var services = builder.Services;
+        if (options.Store.IsRedis)
+            services.AddSingleton<IProcessedEvents>(sp => new RedisProcessedEvents(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>()));
+        else services.AddSingleton<IProcessedEvents, MemoryProcessedEvents>();
+
+        if (options.Events == "dapr")
+        {
+            // The sidecar's address comes from DAPR_GRPC_ENDPOINT / DAPR_GRPC_PORT, as Dapr sets them.
+            services.AddSingleton(_ => new DaprClientBuilder().Build());
+            services.AddSingleton<IEventBus, DaprEventBus>();
+        }
+        else if (options.Events.StartsWith("redis://", StringComparison.Ordinal))
+        {
+            services.AddSingleton(_ => new EventsRedis(ConnectionMultiplexer.Connect(RedisUri.ToConfiguration(new Uri(options.Events)))));
+            services.AddSingleton<IEventBus>(sp => new RedisStreamsEventBus(
+                sp.GetRequiredService<EventsRedis>().Connection, sp.GetRequiredService<IProcessedEvents>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<RedisStreamsEventBus>>()));
+        }
+        else
+        {
+            services.AddSingleton<IEventBus>(sp => new InProcEventBus(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InProcEventBus>>()));
+        }
+    }
+
+    /// <summary>The events' own Redis connection (it may be another server than the state store's); closed with the host.</summary>
+    private sealed class EventsRedis(IConnectionMultiplexer connection) : IDisposable
+    {
+        public IConnectionMultiplexer Connection { get; } = connection;
+
+        public void Dispose() => Connection.Dispose();
+    }
 
     private static void AddStore(WebApplicationBuilder builder, MeshOptions options)
     {

@@ -51,7 +51,12 @@ public sealed class OptionTests
     public void Event_transports_not_built_yet_say_so()
     {
         Assert.Equal("inproc", MeshOptionParsing.ParseEvents("inproc"));
-        Assert.Contains("not available yet", Assert.Throws<FormatException>(() => MeshOptionParsing.ParseEvents("dapr")).Message);
+        Assert.Equal("dapr", MeshOptionParsing.ParseEvents("dapr"));
+        Assert.Equal("redis://127.0.0.1:6390/3", MeshOptionParsing.ParseEvents("redis://127.0.0.1:6390/3"));
+        Assert.Contains("'x' is not a number", Assert.Throws<FormatException>(() => MeshOptionParsing.ParseEvents("redis://127.0.0.1:6390/x")).Message);
+        var bad = Assert.Throws<FormatException>(() => MeshOptionParsing.ParseEvents("amqp://user:secret@host")).Message;
+        Assert.DoesNotContain("secret", bad);
+        Assert.Equal("redis://h:1/2", MeshOptionParsing.Redact("redis://:pw@h:1/2"));
         Assert.Contains("not one of", Assert.Throws<FormatException>(() => MeshOptionParsing.ParseEvents("kafka")).Message);
     }
 

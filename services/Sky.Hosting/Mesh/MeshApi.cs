@@ -23,7 +23,7 @@ public sealed class MeshApi(MeshOptions options, ApiKeyRegistry keys, PeerChanne
         {
             Version = Version,
             Store = options.Store.Kind,
-            Events = options.Events,
+            Events = MeshOptionParsing.Redact(options.Events),
             Caller = new Sky.Mesh.V1.Principal { Kind = caller.Kind, Scope = caller.Scope, KeyId = caller.KeyId },
         };
         foreach (var service in MeshService.All)

@@ -44,13 +44,26 @@ public static class MeshOptionParsing
         return peers;
     }
 
-    public static string ParseEvents(string value) => value switch
+    /// <summary>Checks <c>--events</c>: <c>inproc</c>, <c>dapr</c> or <c>redis://[:password@]host:port[/db]</c>.</summary>
+    public static string ParseEvents(string value)
     {
-        "inproc" => value,
-        _ when value.StartsWith("redis://", StringComparison.Ordinal) || value == "dapr" =>
-            throw new FormatException($"--events: '{value}' is not available yet in this build; use 'inproc'"),
-        _ => throw new FormatException($"--events: '{value}' is not one of inproc, redis://host:port, dapr"),
-    };
+        if (value is "inproc" or "dapr") return value;
+        if (value.StartsWith("redis://", StringComparison.Ordinal))
+        {
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+                throw new FormatException($"--events: '{Redact(value)}' is not a redis://host:port URI");
+            try { Sky.Queues.Redis.RedisUri.ToConfiguration(uri); }
+            catch (FormatException e) { throw new FormatException($"--events: {e.Message}"); }
+            return value;
+        }
+        throw new FormatException($"--events: '{Redact(value)}' is not one of inproc, redis://host:port[/db], dapr");
+    }
+
+    /// <summary>A store or events URI without its password, for logs and GetMeshInfo.</summary>
+    public static string Redact(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0
+            ? new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString().TrimEnd('/')
+            : value;
 
     public static int ParsePort(string flag, int value) =>
         value is >= 0 and <= 65535 ? value : throw new FormatException($"{flag}: {value} is not a port (0..65535; 0 picks a free one)");

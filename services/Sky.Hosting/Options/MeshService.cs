@@ -14,6 +14,9 @@ public sealed record MeshService(ServiceKind Kind, string Name, string GrpcServi
     /// <summary>All five, in the order they are listed everywhere.</summary>
     public static IReadOnlyList<MeshService> All { get; } = [Naming, Directory, Placement, Transfer, Accounting];
 
+    /// <summary>The service's Dapr app id and its Kubernetes Deployment and Service name, e.g. "sky-directory".</summary>
+    public string AppId => "sky-" + Name;
+
     public static MeshService? Find(string name) =>
         All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
 

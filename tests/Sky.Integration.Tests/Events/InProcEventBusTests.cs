@@ -4,7 +4,7 @@ using Sky.Mesh.V1;
 
 namespace Sky.Integration.Tests;
 
-public sealed class EventBusTests
+public sealed class InProcEventBusTests
 {
     private static InProcEventBus NewBus() => new(TimeProvider.System, NullLogger<InProcEventBus>.Instance);
 

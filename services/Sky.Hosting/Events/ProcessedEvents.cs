@@ -1,0 +1,80 @@
+using StackExchange.Redis;
+
+namespace Sky.Hosting.Events;
+
+/// <summary>
+/// Which events each subscriber has handled. Transports that leave the process deliver at least once (a consumer dies
+/// before acknowledging, Dapr retries, an outbox entry is published again), so delivery asks here first and records
+/// the event id after the handler succeeds: a duplicate is acknowledged without running the handler again. A crash
+/// between the handler and the record still repeats the handler once, so handlers whose effect must not repeat
+/// (postings in the ledger) also key their own writes by the event id.
+/// </summary>
+public interface IProcessedEvents
+{
+    Task<bool> SeenAsync(string subscriber, string eventId, CancellationToken ct = default);
+
+    Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default);
+}
+
+/// <summary>Runs a handler once per event id and subscriber.</summary>
+public static class IdempotentDelivery
+{
+    public static async Task HandleAsync(IProcessedEvents processed, string subscriber, SkyEvent evt, Func<SkyEvent, CancellationToken, Task> handler, CancellationToken ct)
+    {
+        if (await processed.SeenAsync(subscriber, evt.Id, ct)) return;
+        await handler(evt, ct);
+        await processed.MarkAsync(subscriber, evt.Id, ct);
+    }
+}
+
+/// <summary>In memory: the last <see cref="Capacity"/> ids per subscriber (with an in-memory state store nothing survives a restart anyway).</summary>
+public sealed class MemoryProcessedEvents : IProcessedEvents
+{
+    public const int Capacity = 100_000;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, (HashSet<string> Ids, Queue<string> Order)> _bySubscriber = new(StringComparer.Ordinal);
+
+    public Task<bool> SeenAsync(string subscriber, string eventId, CancellationToken ct = default)
+    {
+        lock (_gate) return Task.FromResult(_bySubscriber.TryGetValue(subscriber, out var seen) && seen.Ids.Contains(eventId));
+    }
+
+    public Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            if (!_bySubscriber.TryGetValue(subscriber, out var seen)) _bySubscriber[subscriber] = seen = ([], new Queue<string>());
+            if (seen.Ids.Add(eventId))
+            {
+                seen.Order.Enqueue(eventId);
+                if (seen.Order.Count > Capacity) seen.Ids.Remove(seen.Order.Dequeue());
+            }
+        }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// In Redis: a sorted set per subscriber (<c>sky:events:handled:SUBSCRIBER</c>, id -> when handled), trimmed to
+/// <see cref="Retention"/>, longer than any redelivery (a stream keeps its entries for less).
+/// </summary>
+public sealed class RedisProcessedEvents(IConnectionMultiplexer redis, TimeProvider time) : IProcessedEvents
+{
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(7);
+    private long _marks;
+
+    private static RedisKey Key(string subscriber) => "sky:events:handled:" + subscriber;
+
+    public async Task<bool> SeenAsync(string subscriber, string eventId, CancellationToken ct = default) =>
+        await redis.GetDatabase().SortedSetScoreAsync(Key(subscriber), eventId) is not null;
+
+    public async Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default)
+    {
+        var db = redis.GetDatabase();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await db.SortedSetAddAsync(Key(subscriber), eventId, now);
+        // Trim now and then rather than on every mark.
+        if (Interlocked.Increment(ref _marks) % 1000 == 1)
+            await db.SortedSetRemoveRangeByScoreAsync(Key(subscriber), double.NegativeInfinity, now - Retention.TotalMilliseconds);
+    }
+}

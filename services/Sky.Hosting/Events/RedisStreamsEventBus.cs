@@ -1,0 +1,155 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Sky.Queues;
+using Sky.Queues.Redis;
+using StackExchange.Redis;
+
+namespace Sky.Hosting.Events;
+
+/// <summary>
+/// Events over Redis Streams, no sidecar needed (<c>--events redis://…</c>): a stream per topic
+/// (<c>sky:events:TOPIC</c>, trimmed to about <see cref="RedisEventBusOptions.MaxLength"/> entries), a consumer group per
+/// subscribing service, so every service gets every event once and the processes of one service share them. An event
+/// is acknowledged after its handler succeeds; one left unacknowledged (its process died) is taken over by another
+/// consumer of the group after <see cref="RedisEventBusOptions.VisibilityTimeout"/>. A handler that keeps failing is
+/// retried until the event has had <see cref="RedisEventBusOptions.MaxAttempts"/> attempts (counting deliveries to
+/// consumers that died), then dead-lettered to <c>sky:events:TOPIC:dead</c> with the reason; an entry that is not a
+/// sky CloudEvent is dead-lettered at once. Order holds per consumer: a failing event is retried before the next one.
+/// </summary>
+public sealed class RedisStreamsEventBus(
+    IConnectionMultiplexer redis, IProcessedEvents processed, TimeProvider time, ILogger<RedisStreamsEventBus> log,
+    RedisEventBusOptions? options = null, string source = "sky-mesh") : IEventBus
+{
+    private readonly RedisEventBusOptions _options = options ?? new RedisEventBusOptions();
+    private readonly IProcessedEvents _processed = processed;
+    private readonly TimeProvider _time = time;
+    private readonly ILogger _log = log;
+
+    /// <summary>The stream of a topic.</summary>
+    public static string StreamOf(string topic) => "sky:events:" + topic;
+
+    public Task PublishAsync(string topic, string type, IMessage data, string? subject = null, CancellationToken ct = default) =>
+        PublishAsync(topic, new SkyEvent(Guid.NewGuid().ToString("N"), source, type, _time.GetUtcNow(), subject, data), ct);
+
+    /// <summary>Publishes an event whose id and time are already fixed (an outbox entry published again keeps its id).</summary>
+    public async Task PublishAsync(string topic, SkyEvent evt, CancellationToken ct = default)
+    {
+        var message = new OutgoingMessage(CloudEventCodec.Encode(evt), new Dictionary<string, string> { ["ce-type"] = evt.Type, ["ce-id"] = evt.Id });
+        await RedisStreamQueue.AddAsync(redis.GetDatabase(), StreamOf(topic), message, _options.MaxLength);
+    }
+
+    public IAsyncDisposable Subscribe(string topic, string subscriber, Func<SkyEvent, CancellationToken, Task> handler)
+    {
+        var consumer = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+        var queue = new RedisStreamQueue(redis.GetDatabase(), StreamOf(topic), subscriber, consumer, new RedisStreamOptions
+        {
+            MaxLength = _options.MaxLength,
+            Queue = new QueueOptions { MaxDeliveries = _options.MaxAttempts, Time = _time },
+        });
+        return new Subscription(this, queue, topic, subscriber, handler);
+    }
+
+    private sealed class Subscription : IAsyncDisposable
+    {
+        private readonly RedisStreamsEventBus _bus;
+        private readonly RedisStreamQueue _queue;
+        private readonly string _topic;
+        private readonly string _subscriber;
+        private readonly Func<SkyEvent, CancellationToken, Task> _handler;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public Subscription(RedisStreamsEventBus bus, RedisStreamQueue queue, string topic, string subscriber, Func<SkyEvent, CancellationToken, Task> handler)
+        {
+            (_bus, _queue, _topic, _subscriber, _handler) = (bus, queue, topic, subscriber, handler);
+            _loop = Task.Run(RunAsync);
+        }
+
+        private RedisEventBusOptions Options => _bus._options;
+
+        private async Task RunAsync()
+        {
+            var ct = _stop.Token;
+            while (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    foreach (var message in await _queue.ReceiveAsync(Options.BatchSize, Options.VisibilityTimeout, TimeSpan.FromSeconds(1), ct))
+                        await DeliverAsync(message, ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+                catch (Exception e) when (e is RedisException or TimeoutException)
+                {
+                    // Redis away: keep the subscription and try again (unacknowledged events wait in the group).
+                    _bus._log.LogWarning(e, "events: {Subscriber} cannot read {Topic}; retrying", _subscriber, _topic);
+                    try { await Task.Delay(Options.RetryDelay, _bus._time, ct); } catch (OperationCanceledException) { }
+                }
+            }
+        }
+
+        private async Task DeliverAsync(IncomingMessage message, CancellationToken ct)
+        {
+            SkyEvent evt;
+            try
+            {
+                evt = CloudEventCodec.Decode(message.Body);
+            }
+            catch (FormatException e)
+            {
+                _bus._log.LogError("events: {Subscriber} dead-letters entry {Id} of {Topic}: {Reason}", _subscriber, message.MessageId, _topic, e.Message);
+                await _queue.DeadLetterAsync(message, "undecodable: " + e.Message, CancellationToken.None);
+                return;
+            }
+            // Deliveries to consumers that died count as attempts already made.
+            for (var attempt = message.DeliveryCount; ; attempt++)
+            {
+                try
+                {
+                    await IdempotentDelivery.HandleAsync(_bus._processed, _subscriber, evt, _handler, ct);
+                    await _queue.AckAsync(message, CancellationToken.None);
+                    return;
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested && e is not OperationCanceledException)
+                {
+                    if (attempt >= Options.MaxAttempts)
+                    {
+                        _bus._log.LogError(e, "events: {Subscriber} failed {Type} {Id} {Attempts} times; dead-lettered", _subscriber, evt.Type, evt.Id, attempt);
+                        await _queue.DeadLetterAsync(message, $"handler failed {attempt} times: {e.GetType().Name}: {e.Message}", CancellationToken.None);
+                        return;
+                    }
+                    await Task.Delay(Options.Backoff(attempt), _bus._time, ct);
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            try { await _loop; } catch (OperationCanceledException) { }
+            await _queue.DisposeAsync();
+            _stop.Dispose();
+        }
+    }
+}
+
+/// <summary>Settings of <see cref="RedisStreamsEventBus"/>.</summary>
+public sealed record RedisEventBusOptions
+{
+    /// <summary>About how many events a topic's stream keeps.</summary>
+    public long MaxLength { get; init; } = 100_000;
+
+    /// <summary>How long a delivered, unacknowledged event stays with its consumer before another takes it.</summary>
+    public TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Handler attempts (deliveries included) before an event is dead-lettered.</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>Events read per round trip.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Wait before reading again after Redis failed.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Wait before attempt n + 1 of a failing handler: 10 ms, 40 ms, 160 ms... capped at 2 s.</summary>
+    public Func<int, TimeSpan> Backoff { get; init; } = n => TimeSpan.FromMilliseconds(Math.Min(2000, 10 * Math.Pow(4, n - 1)));
+}

@@ -1,0 +1,251 @@
+using StackExchange.Redis;
+
+namespace Sky.Queues.Redis;
+
+/// <summary>
+/// Redis Streams as a queue. One stream holds the messages; each consumer group gets every message once (so a group
+/// per subscribing service gives pub/sub fan-out, and several processes in one group share its work); this receiver
+/// is one consumer of its group. Delivered-but-unacknowledged entries stay in the group's pending list: Receive takes
+/// back those idle longer than the visibility timeout (XAUTOCLAIM, which counts the delivery), so a receiver that died
+/// before acknowledging loses nothing. The stream is trimmed to about <see cref="RedisStreamOptions.MaxLength"/> entries.
+/// SE.Redis cannot block on XREADGROUP (one multiplexed connection), so Send also PUBLISHes a wake-up on a channel
+/// named after the database and stream, and Receive waits for it (or polls every <see cref="RedisStreamOptions.Poll"/>).
+/// Not for concurrent Receive calls on one instance: use one instance per receiving loop.
+/// </summary>
+public sealed class RedisStreamQueue : IMessageQueue
+{
+    public const string BodyField = "body";
+    public const string AttributePrefix = "a:";
+    /// <summary>Attribute of a dead-lettered copy: the stream, group and entry id it came from.</summary>
+    public const string SourceAttribute = "sky-dead-letter-source";
+
+    // XADD with approximate trimming and the wake-up, in one round trip. KEYS[1] stream; ARGV[1] maxlen, ARGV[2]
+    // channel, ARGV[3..] field/value pairs.
+    private static readonly LuaScript AddScript = LuaScript.Prepare(
+        """
+        local args = { KEYS[1], 'MAXLEN', '~', ARGV[1], '*' }
+        for i = 3, #ARGV do args[#args + 1] = ARGV[i] end
+        local id = redis.call('XADD', unpack(args))
+        redis.call('PUBLISH', ARGV[2], id)
+        return id
+        """);
+
+    private readonly IDatabase _db;
+    private readonly string _stream;
+    private readonly string _group;
+    private readonly string _consumer;
+    private readonly RedisStreamOptions _options;
+    private readonly RedisChannel _channel;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly IConnectionMultiplexer? _owned;
+    private ChannelMessageQueue? _wakeups;
+    private bool _groupReady;
+
+    /// <param name="db">The database holding the stream.</param>
+    /// <param name="stream">The stream key.</param>
+    /// <param name="group">The consumer group this receiver belongs to (created at the first Receive).</param>
+    /// <param name="consumer">This receiver's name in the group (unique per process and loop).</param>
+    public RedisStreamQueue(IDatabase db, string stream, string group, string consumer, RedisStreamOptions? options = null)
+        : this(db, stream, group, consumer, options, null) { }
+
+    private RedisStreamQueue(IDatabase db, string stream, string group, string consumer, RedisStreamOptions? options, IConnectionMultiplexer? owned)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(stream);
+        ArgumentException.ThrowIfNullOrWhiteSpace(group);
+        ArgumentException.ThrowIfNullOrWhiteSpace(consumer);
+        _db = db;
+        _stream = stream;
+        _group = group;
+        _consumer = consumer;
+        _options = options ?? new RedisStreamOptions();
+        _owned = owned;
+        _channel = WakeChannel(db, stream);
+    }
+
+    /// <summary>
+    /// Opens <c>redis://[:password@]host:port[/db]?stream=NAME&amp;group=NAME[&amp;consumer=NAME][&amp;maxlen=N]</c> on a
+    /// connection of its own (closed on dispose).
+    /// </summary>
+    public static async Task<RedisStreamQueue> OpenAsync(Uri uri, QueueOptions? queue = null)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (uri.Scheme != "redis") throw new ArgumentException($"'{uri}': scheme must be redis", nameof(uri));
+        var query = System.Web.HttpUtility.ParseQueryString(uri.Query);
+        var stream = query["stream"] is { Length: > 0 } s ? s : throw new ArgumentException($"'{uri}': stream= is required", nameof(uri));
+        var group = query["group"] is { Length: > 0 } g ? g : throw new ArgumentException($"'{uri}': group= is required", nameof(uri));
+        var consumer = query["consumer"] is { Length: > 0 } c ? c : $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        var options = new RedisStreamOptions { Queue = queue ?? new QueueOptions() };
+        if (query["maxlen"] is { } maxlen)
+            options = options with { MaxLength = long.TryParse(maxlen, out var n) && n > 0 ? n : throw new ArgumentException($"'{uri}': maxlen must be a positive number", nameof(uri)) };
+        var redis = await ConnectionMultiplexer.ConnectAsync(RedisUri.ToConfiguration(new UriBuilder(uri) { Query = "" }.Uri));
+        return new RedisStreamQueue(redis.GetDatabase(), stream, group, consumer, options, redis);
+    }
+
+    public string Address => $"redis://db{_db.Database}?stream={_stream}&group={_group}";
+
+    /// <summary>The stream dead-lettered messages go to: the stream's name + ":dead".</summary>
+    public string DeadLetterStream => _stream + ":dead";
+
+    public Task<string> SendAsync(OutgoingMessage message, CancellationToken ct = default) => AddAsync(_db, _stream, message, _options.MaxLength);
+
+    /// <summary>Appends a message to <paramref name="stream"/> and wakes its receivers: sending needs no group or consumer.</summary>
+    public static async Task<string> AddAsync(IDatabase db, string stream, OutgoingMessage message, long maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(message);
+        var channel = WakeChannel(db, stream).ToString();
+        return (string)(await db.ScriptEvaluateAsync(AddScript.ExecutableScript, [stream], [maxLength, channel, .. Fields(message.Body, message.Attributes)]))!;
+    }
+
+    // Pub/sub channels are server-wide, so the database number is part of the name.
+    private static RedisChannel WakeChannel(IDatabase db, string stream) => RedisChannel.Literal($"sky:queue:{db.Database}:{stream}");
+
+    public async Task<IReadOnlyList<IncomingMessage>> ReceiveAsync(int max, TimeSpan visibilityTimeout, TimeSpan wait, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        await EnsureGroupAsync();
+        var time = _options.Queue.Time;
+        var deadline = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
+        while (true)
+        {
+            var messages = await TakeAsync(max, visibilityTimeout);
+            if (messages.Count > 0) return messages;
+            var left = TimeSpan.FromSeconds((deadline - time.GetTimestamp()) / (double)time.TimestampFrequency);
+            if (left <= TimeSpan.Zero) return [];
+            // Woken by a Send (or Release) on this stream, or poll: a reclaim comes due with no message sent.
+            var nap = left < _options.Poll ? left : _options.Poll;
+            try { await _wake.WaitAsync(nap, ct); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+        }
+    }
+
+    public Task AckAsync(IncomingMessage message, CancellationToken ct = default) =>
+        _db.StreamAcknowledgeAsync(_stream, _group, message.Receipt);
+
+    public async Task ReleaseAsync(IncomingMessage message, CancellationToken ct = default)
+    {
+        // Back-date its last delivery so the next Receive's XAUTOCLAIM takes it; JUSTID leaves the delivery count alone.
+        await _db.ExecuteAsync("XCLAIM", _stream, _group, _consumer, 0, message.Receipt, "IDLE", (long)TimeSpan.FromDays(3650).TotalMilliseconds, "JUSTID");
+        await _db.PublishAsync(_channel, message.Receipt);
+    }
+
+    public async Task DeadLetterAsync(IncomingMessage message, string reason, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var attributes = new Dictionary<string, string>(message.Attributes)
+        {
+            [QueueOptions.ReasonAttribute] = reason,
+            [SourceAttribute] = $"{_stream}/{_group}/{message.Receipt}",
+        };
+        // The copy and the acknowledgement commit together: never both lost, never both kept.
+        var tx = _db.CreateTransaction();
+        _ = tx.StreamAddAsync(DeadLetterStream, [.. Pairs(message.Body, attributes)], maxLength: _options.MaxLength, useApproximateMaxLength: true);
+        _ = tx.StreamAcknowledgeAsync(_stream, _group, message.Receipt);
+        if (!await tx.ExecuteAsync()) throw new InvalidOperationException($"dead-lettering {message.Receipt} on {_stream} did not commit");
+    }
+
+    /// <summary>The dead-lettered messages, oldest first (for operators and tests).</summary>
+    public async Task<IReadOnlyList<IncomingMessage>> ReadDeadLettersAsync(int count = 100)
+    {
+        var entries = await _db.StreamRangeAsync(DeadLetterStream, "-", "+", count);
+        return [.. entries.Select(e => ToMessage(e, 1))];
+    }
+
+    private async Task<List<IncomingMessage>> TakeAsync(int max, TimeSpan visibilityTimeout)
+    {
+        var result = new List<IncomingMessage>(max);
+        // Entries another consumer (or this one) received and left unacknowledged past the timeout come first.
+        var claimed = await _db.StreamAutoClaimAsync(_stream, _group, _consumer, (long)visibilityTimeout.TotalMilliseconds, "0-0", max);
+        if (claimed.ClaimedEntries.Length > 0)
+        {
+            var counts = await Task.WhenAll(claimed.ClaimedEntries.Select(e =>
+                _db.StreamPendingMessagesAsync(_stream, _group, 1, _consumer, e.Id, e.Id)));
+            for (var i = 0; i < claimed.ClaimedEntries.Length; i++)
+            {
+                var entry = claimed.ClaimedEntries[i];
+                if (entry.IsNull) continue;
+                var deliveries = counts[i].Length > 0 ? counts[i][0].DeliveryCount : 1;
+                var message = ToMessage(entry, deliveries);
+                if (deliveries > _options.Queue.MaxDeliveries)
+                    await DeadLetterAsync(message, $"delivered {deliveries} times (limit {_options.Queue.MaxDeliveries}) without an acknowledgement");
+                else result.Add(message);
+            }
+        }
+        if (result.Count < max)
+        {
+            var fresh = await _db.StreamReadGroupAsync(_stream, _group, _consumer, ">", max - result.Count);
+            result.AddRange(fresh.Select(e => ToMessage(e, 1)));
+        }
+        return result;
+    }
+
+    private async Task EnsureGroupAsync()
+    {
+        if (_groupReady) return;
+        if (_wakeups is null)
+        {
+            _wakeups = await _db.Multiplexer.GetSubscriber().SubscribeAsync(_channel);
+            _wakeups.OnMessage(_ => { if (_wake.CurrentCount == 0) try { _wake.Release(); } catch (SemaphoreFullException) { } });
+        }
+        try
+        {
+            // A new group starts at the oldest retained entry: messages sent before the first receiver started are kept for it.
+            await _db.StreamCreateConsumerGroupAsync(_stream, _group, _options.NewGroupsStartAt, createStream: true);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal)) { }
+        _groupReady = true;
+    }
+
+    private static IEnumerable<RedisValue> Fields(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> attributes)
+    {
+        foreach (var pair in Pairs(body, attributes))
+        {
+            yield return pair.Name;
+            yield return pair.Value;
+        }
+    }
+
+    private static IEnumerable<NameValueEntry> Pairs(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> attributes)
+    {
+        yield return new NameValueEntry(BodyField, body);
+        foreach (var (key, value) in attributes) yield return new NameValueEntry(AttributePrefix + key, value);
+    }
+
+    private static IncomingMessage ToMessage(StreamEntry entry, int deliveries)
+    {
+        ReadOnlyMemory<byte> body = default;
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in entry.Values)
+        {
+            var name = (string)value.Name!;
+            if (name == BodyField) body = (byte[])value.Value!;
+            else if (name.StartsWith(AttributePrefix, StringComparison.Ordinal)) attributes[name[AttributePrefix.Length..]] = (string)value.Value!;
+        }
+        return new IncomingMessage(entry.Id!, body, attributes, deliveries, entry.Id!);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // The connection may be gone already (closed by its owner, or Redis away): nothing is left to unsubscribe then.
+        if (_wakeups is not null)
+            try { await _wakeups.UnsubscribeAsync(); }
+            catch (Exception e) when (e is ObjectDisposedException or RedisException) { }
+        _wake.Dispose();
+        if (_owned is not null) await _owned.DisposeAsync();
+    }
+}
+
+/// <summary>Settings of <see cref="RedisStreamQueue"/>.</summary>
+public sealed record RedisStreamOptions
+{
+    public QueueOptions Queue { get; init; } = new();
+
+    /// <summary>About how many entries a stream (and its dead-letter stream) keeps; older ones are trimmed.</summary>
+    public long MaxLength { get; init; } = 100_000;
+
+    /// <summary>How often an idle Receive looks for entries to reclaim when no wake-up came.</summary>
+    public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Where a group created by the first Receive starts: "0" (everything retained) or "$" (only later messages).</summary>
+    public string NewGroupsStartAt { get; init; } = "0";
+}

@@ -1,0 +1,59 @@
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf.WellKnownTypes;
+using Sky.Events.V1;
+using Sky.Hosting.Events;
+
+namespace Sky.Integration.Tests.Events;
+
+public sealed class CloudEventCodecTests
+{
+    private static SkyEvent Expired(string offerId, long revision) => new(
+        Guid.NewGuid().ToString("N"), "sky-mesh", "directory.offer.expired", new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero), offerId,
+        new DirectoryOfferExpired { OfferId = offerId, Revision = revision, Time = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero)) });
+
+    [Fact]
+    public void An_event_round_trips_as_a_structured_cloudevent_with_protobuf_json_data()
+    {
+        var evt = Expired("aws-abc", 42);
+        var bytes = CloudEventCodec.Encode(evt);
+
+        using var json = JsonDocument.Parse(bytes);
+        var root = json.RootElement;
+        Assert.Equal("1.0", root.GetProperty("specversion").GetString());
+        Assert.Equal(evt.Id, root.GetProperty("id").GetString());
+        Assert.Equal("sky-mesh", root.GetProperty("source").GetString());
+        Assert.Equal("directory.offer.expired", root.GetProperty("type").GetString());
+        Assert.Equal("aws-abc", root.GetProperty("subject").GetString());
+        Assert.Equal("application/json", root.GetProperty("datacontenttype").GetString());
+        Assert.Equal("2026-11-28T12:00:00Z", root.GetProperty("time").GetString());
+        // protobuf JSON: lowerCamel names, int64 as a string.
+        Assert.Equal("42", root.GetProperty("data").GetProperty("revision").GetString());
+        Assert.Equal("aws-abc", root.GetProperty("data").GetProperty("offerId").GetString());
+
+        var back = CloudEventCodec.Decode(bytes);
+        Assert.Equal(evt with { Data = back.Data }, back);
+        Assert.Equal(evt.Data, back.Data);
+    }
+
+    [Fact]
+    public void Job_state_types_share_one_message_and_every_event_message_has_a_type()
+    {
+        Assert.Equal(PlacementJobStateChanged.Descriptor, EventTypes.Find("placement.job.running"));
+        Assert.Equal(PlacementJobUsage.Descriptor, EventTypes.Find("placement.job.usage"));
+        Assert.Null(EventTypes.Find("placement.job."));
+        Assert.Null(EventTypes.Find("directory.nonsense"));
+        var documented = EventTypes.Messages.ToHashSet();
+        foreach (var file in new[] { DirectoryEventsReflection.Descriptor, NamingEventsReflection.Descriptor, PlacementEventsReflection.Descriptor, TransferEventsReflection.Descriptor, AccountingEventsReflection.Descriptor })
+            foreach (var message in file.MessageTypes)
+                Assert.True(documented.Contains(message) || EventTypes.Embedded.Contains(message), $"{message.FullName} has no CloudEvent type in EventTypes");
+    }
+
+    [Theory]
+    [InlineData("not json at all")]
+    [InlineData("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"x\",\"type\":\"directory.nonsense\",\"datacontenttype\":\"application/json\",\"data\":{}}")]
+    [InlineData("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"x\",\"type\":\"directory.offer.expired\",\"datacontenttype\":\"application/json\",\"data\":{\"revision\":\"many\"}}")]
+    [InlineData("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"x\",\"type\":\"directory.offer.expired\"}")]
+    public void Anything_else_is_a_format_error(string body) =>
+        Assert.Throws<FormatException>(() => CloudEventCodec.Decode(Encoding.UTF8.GetBytes(body)));
+}
