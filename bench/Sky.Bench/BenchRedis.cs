@@ -53,22 +53,28 @@ public sealed partial class BenchRedis : IAsyncDisposable
     }
 
     /// <summary>redis-benchmark's SET rate on this server (50 clients, 200k requests, given pipeline depth).</summary>
-    public async Task<double> BenchmarkSetAsync(int pipeline)
+    public Task<double> BenchmarkSetAsync(int pipeline) => BenchmarkAsync(["-t", "set"], pipeline);
+
+    /// <summary>redis-benchmark's XADD rate (one field, auto ids) on this server, beside which event rates are read.</summary>
+    public Task<double> BenchmarkXaddAsync(int pipeline) => BenchmarkAsync(["XADD", "bench:redis-benchmark", "*", "body", "0123456789abcdef"], pipeline);
+
+    private async Task<double> BenchmarkAsync(string[] test, int pipeline)
     {
+        // Options first, then either -t TEST or a command to run.
         var psi = new ProcessStartInfo("redis-benchmark",
-            ["-h", Host, "-p", Port.ToString(CultureInfo.InvariantCulture), "-t", "set", "-n", "200000", "-P", pipeline.ToString(CultureInfo.InvariantCulture), "-q"])
+            ["-h", Host, "-p", Port.ToString(CultureInfo.InvariantCulture), "-n", "200000", "-P", pipeline.ToString(CultureInfo.InvariantCulture), "-q", .. test])
         { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("redis-benchmark did not start (apt-get install redis-tools)");
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         // The last "SET: 12345.67 requests per second" figure (-q prints progress lines with \r first).
-        var matches = SetRate().Matches(output);
-        if (matches.Count == 0) throw new InvalidOperationException("redis-benchmark printed no SET rate: " + output);
+        var matches = Rate().Matches(output);
+        if (matches.Count == 0) throw new InvalidOperationException("redis-benchmark printed no rate: " + output);
         return double.Parse(matches[^1].Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    [GeneratedRegex(@"SET: ([0-9.]+) requests per second")]
-    private static partial Regex SetRate();
+    [GeneratedRegex(@": ([0-9.]+) requests per second")]
+    private static partial Regex Rate();
 
     public ValueTask DisposeAsync()
     {

@@ -275,6 +275,5 @@ public static class DirectoryBench
         MaxReceiveMessageSize = 64 * 1024 * 1024,
     });
 
-    private static double Percentile(List<double> sorted, double p) =>
-        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * p))];
+    private static double Percentile(List<double> sorted, double p) => Load.Percentile(sorted, p);
 }

@@ -22,6 +22,10 @@ public sealed class Figures
 /// <summary>Runs an async call from many concurrent workers for a fixed time and reports rate and latency percentiles.</summary>
 public static class Load
 {
+    /// <summary>The p-quantile (0..1) of an ascending list; NaN when empty.</summary>
+    public static double Percentile(IReadOnlyList<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * p))];
+
     public sealed record Result(long Calls, double Seconds, double P50Ms, double P99Ms)
     {
         public double PerSecond => Calls / Seconds;

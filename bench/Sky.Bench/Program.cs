@@ -7,7 +7,11 @@ var benchmarks = new Dictionary<string, (string About, Func<Figures, TimeSpan, T
     ["directory-query"] = ("100k offers: ranked 3-clause queries in process (p50/p99) and over gRPC beside the floor", DirectoryBench.QueryAsync),
     ["directory-register"] = ("registrations with leases: in memory, over gRPC, and on Redis beside redis-benchmark", DirectoryBench.RegisterAsync),
     ["directory-watch"] = ("watch latency from write to delivered change: in memory, and across two hosts on Redis", DirectoryBench.WatchAsync),
+    ["events-redis"] = ("Redis Streams events between two processes: published and delivered per second, publish->handle p50/p99, beside redis-benchmark XADD", EventsBench.RedisAsync),
 };
+
+// The events benchmark's second process.
+if (args is [EventsBench.SubscriberMode, var eventsUri, var eventsResults]) return await EventsBench.SubscriberAsync(eventsUri, eventsResults);
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var bench))
 {

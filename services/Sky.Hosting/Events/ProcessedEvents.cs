@@ -14,6 +14,11 @@ public interface IProcessedEvents
     Task<bool> SeenAsync(string subscriber, string eventId, CancellationToken ct = default);
 
     Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default);
+
+    /// <summary>For each id, whether it was handled (one round trip for a batch).</summary>
+    Task<bool[]> SeenAsync(string subscriber, IReadOnlyList<string> eventIds, CancellationToken ct = default);
+
+    Task MarkAsync(string subscriber, IReadOnlyList<string> eventIds, CancellationToken ct = default);
 }
 
 /// <summary>Runs a handler once per event id and subscriber.</summary>
@@ -39,13 +44,22 @@ public sealed class MemoryProcessedEvents : IProcessedEvents
         lock (_gate) return Task.FromResult(_bySubscriber.TryGetValue(subscriber, out var seen) && seen.Ids.Contains(eventId));
     }
 
-    public Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default)
+    public Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default) => MarkAsync(subscriber, [eventId], ct);
+
+    public Task<bool[]> SeenAsync(string subscriber, IReadOnlyList<string> eventIds, CancellationToken ct = default)
+    {
+        lock (_gate)
+            return Task.FromResult(_bySubscriber.TryGetValue(subscriber, out var seen) ? [.. eventIds.Select(seen.Ids.Contains)] : new bool[eventIds.Count]);
+    }
+
+    public Task MarkAsync(string subscriber, IReadOnlyList<string> eventIds, CancellationToken ct = default)
     {
         lock (_gate)
         {
             if (!_bySubscriber.TryGetValue(subscriber, out var seen)) _bySubscriber[subscriber] = seen = ([], new Queue<string>());
-            if (seen.Ids.Add(eventId))
+            foreach (var eventId in eventIds)
             {
+                if (!seen.Ids.Add(eventId)) continue;
                 seen.Order.Enqueue(eventId);
                 if (seen.Order.Count > Capacity) seen.Ids.Remove(seen.Order.Dequeue());
             }
@@ -68,13 +82,24 @@ public sealed class RedisProcessedEvents(IConnectionMultiplexer redis, TimeProvi
     public async Task<bool> SeenAsync(string subscriber, string eventId, CancellationToken ct = default) =>
         await redis.GetDatabase().SortedSetScoreAsync(Key(subscriber), eventId) is not null;
 
-    public async Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default)
+    public Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default) => MarkAsync(subscriber, [eventId], ct);
+
+    public async Task<bool[]> SeenAsync(string subscriber, IReadOnlyList<string> eventIds, CancellationToken ct = default)
     {
+        if (eventIds.Count == 0) return [];
+        var scores = await redis.GetDatabase().SortedSetScoresAsync(Key(subscriber), [.. eventIds.Select(id => (RedisValue)id)]);
+        return [.. scores.Select(s => s is not null)];
+    }
+
+    public async Task MarkAsync(string subscriber, IReadOnlyList<string> eventIds, CancellationToken ct = default)
+    {
+        if (eventIds.Count == 0) return;
         var db = redis.GetDatabase();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        await db.SortedSetAddAsync(Key(subscriber), eventId, now);
+        await db.SortedSetAddAsync(Key(subscriber), [.. eventIds.Select(id => new SortedSetEntry(id, now))]);
         // Trim now and then rather than on every mark.
-        if (Interlocked.Increment(ref _marks) % 1000 == 1)
+        var marks = Interlocked.Add(ref _marks, eventIds.Count);
+        if (marks / 1000 != (marks - eventIds.Count) / 1000)
             await db.SortedSetRemoveRangeByScoreAsync(Key(subscriber), double.NegativeInfinity, now - Retention.TotalMilliseconds);
     }
 }

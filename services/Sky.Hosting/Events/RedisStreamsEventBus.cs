@@ -44,6 +44,8 @@ public sealed class RedisStreamsEventBus(
         var queue = new RedisStreamQueue(redis.GetDatabase(), StreamOf(topic), subscriber, consumer, new RedisStreamOptions
         {
             MaxLength = _options.MaxLength,
+            // Every receive asks for this timeout, so entries come due by their idle time alone (no back-dating).
+            MaxVisibility = _options.VisibilityTimeout,
             Queue = new QueueOptions { MaxDeliveries = _options.MaxAttempts, Time = _time },
         });
         return new Subscription(this, queue, topic, subscriber, handler);
@@ -74,8 +76,7 @@ public sealed class RedisStreamsEventBus(
             {
                 try
                 {
-                    foreach (var message in await _queue.ReceiveAsync(Options.BatchSize, Options.VisibilityTimeout, TimeSpan.FromSeconds(1), ct))
-                        await DeliverAsync(message, ct);
+                    await DeliverAsync(await _queue.ReceiveAsync(Options.BatchSize, Options.VisibilityTimeout, TimeSpan.FromSeconds(1), ct), ct);
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
                 catch (Exception e) when (e is RedisException or TimeoutException)
@@ -87,27 +88,64 @@ public sealed class RedisStreamsEventBus(
             }
         }
 
-        private async Task DeliverAsync(IncomingMessage message, CancellationToken ct)
+        // A batch costs a few round trips whatever its size: one read of which ids were handled already, then, after the
+        // handlers ran in order, one write of the new ids and one XACK. A crash before those repeats the batch's handlers
+        // once (at least once); the ids written first keep a redelivery from repeating them again.
+        private async Task DeliverAsync(IReadOnlyList<IncomingMessage> batch, CancellationToken ct)
         {
-            SkyEvent evt;
-            try
+            if (batch.Count == 0) return;
+            var events = new List<(IncomingMessage Message, SkyEvent Event)>(batch.Count);
+            foreach (var message in batch)
             {
-                evt = CloudEventCodec.Decode(message.Body);
+                try
+                {
+                    events.Add((message, CloudEventCodec.Decode(message.Body)));
+                }
+                catch (FormatException e)
+                {
+                    _bus._log.LogError("events: {Subscriber} dead-letters entry {Id} of {Topic}: {Reason}", _subscriber, message.MessageId, _topic, e.Message);
+                    await _queue.DeadLetterAsync(message, "undecodable: " + e.Message, CancellationToken.None);
+                }
             }
-            catch (FormatException e)
+            var seen = await _bus._processed.SeenAsync(_subscriber, [.. events.Select(e => e.Event.Id)], ct);
+            var handled = new List<string>(events.Count);
+            var done = new List<IncomingMessage>(events.Count);
+            for (var i = 0; i < events.Count; i++)
             {
-                _bus._log.LogError("events: {Subscriber} dead-letters entry {Id} of {Topic}: {Reason}", _subscriber, message.MessageId, _topic, e.Message);
-                await _queue.DeadLetterAsync(message, "undecodable: " + e.Message, CancellationToken.None);
-                return;
+                var (message, evt) = events[i];
+                if (!seen[i])
+                {
+                    if (!await HandleAsync(message, evt, ct))
+                    {
+                        // Dead-lettered: settle what came before it first, so a crash now repeats as little as possible.
+                        await SettleAsync(handled, done);
+                        continue;
+                    }
+                    handled.Add(evt.Id);
+                }
+                done.Add(message);
             }
+            await SettleAsync(handled, done);
+        }
+
+        private async Task SettleAsync(List<string> handled, List<IncomingMessage> done)
+        {
+            await _bus._processed.MarkAsync(_subscriber, handled.ToArray(), CancellationToken.None);
+            await _queue.AckAsync(done.ToArray());
+            handled.Clear();
+            done.Clear();
+        }
+
+        // Runs the handler until it succeeds (true) or the event has had its attempts and is dead-lettered (false).
+        private async Task<bool> HandleAsync(IncomingMessage message, SkyEvent evt, CancellationToken ct)
+        {
             // Deliveries to consumers that died count as attempts already made.
             for (var attempt = message.DeliveryCount; ; attempt++)
             {
                 try
                 {
-                    await IdempotentDelivery.HandleAsync(_bus._processed, _subscriber, evt, _handler, ct);
-                    await _queue.AckAsync(message, CancellationToken.None);
-                    return;
+                    await _handler(evt, ct);
+                    return true;
                 }
                 catch (Exception e) when (!ct.IsCancellationRequested && e is not OperationCanceledException)
                 {
@@ -115,7 +153,7 @@ public sealed class RedisStreamsEventBus(
                     {
                         _bus._log.LogError(e, "events: {Subscriber} failed {Type} {Id} {Attempts} times; dead-lettered", _subscriber, evt.Type, evt.Id, attempt);
                         await _queue.DeadLetterAsync(message, $"handler failed {attempt} times: {e.GetType().Name}: {e.Message}", CancellationToken.None);
-                        return;
+                        return false;
                     }
                     await Task.Delay(Options.Backoff(attempt), _bus._time, ct);
                 }
@@ -145,7 +183,7 @@ public sealed record RedisEventBusOptions
     public int MaxAttempts { get; init; } = 5;
 
     /// <summary>Events read per round trip.</summary>
-    public int BatchSize { get; init; } = 64;
+    public int BatchSize { get; init; } = 256;
 
     /// <summary>Wait before reading again after Redis failed.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);

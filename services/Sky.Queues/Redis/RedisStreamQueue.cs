@@ -5,11 +5,17 @@ namespace Sky.Queues.Redis;
 /// <summary>
 /// Redis Streams as a queue. One stream holds the messages; each consumer group gets every message once (so a group
 /// per subscribing service gives pub/sub fan-out, and several processes in one group share its work); this receiver
-/// is one consumer of its group. Delivered-but-unacknowledged entries stay in the group's pending list: Receive takes
-/// back those idle longer than the visibility timeout (XAUTOCLAIM, which counts the delivery), so a receiver that died
-/// before acknowledging loses nothing. The stream is trimmed to about <see cref="RedisStreamOptions.MaxLength"/> entries.
-/// SE.Redis cannot block on XREADGROUP (one multiplexed connection), so Send also PUBLISHes a wake-up on a channel
-/// named after the database and stream, and Receive waits for it (or polls every <see cref="RedisStreamOptions.Poll"/>).
+/// is one consumer of its group. Delivered-but-unacknowledged entries stay in the group's pending list, so a receiver
+/// that died before acknowledging loses nothing: Receive takes them back (XAUTOCLAIM, which counts the delivery) once
+/// their visibility timeout has passed. Each message keeps the timeout it was received with, whatever later receivers
+/// ask: Receive back-dates the entries it hands out (XCLAIM IDLE) so that they reach one fixed idle time,
+/// <see cref="RedisStreamOptions.MaxVisibility"/>, exactly when their own timeout ends, and XAUTOCLAIM takes back what
+/// is idle that long. Receives that ask for exactly that timeout (the event bus's) skip the back-dating.
+/// The stream is trimmed to about <see cref="RedisStreamOptions.MaxLength"/> entries.
+/// SE.Redis cannot block on XREADGROUP (one multiplexed connection), so an idle Receive raises a flag key
+/// (<c>STREAM:waiting</c>) and waits on a channel named after the database and stream; Send, in the same script as its
+/// XADD, PUBLISHes a wake-up only when the flag is up (and lowers it), so a busy stream costs no PUBLISH per message.
+/// Receive also looks again every <see cref="RedisStreamOptions.Poll"/> (entries coming due, a lost wake-up).
 /// Not for concurrent Receive calls on one instance: use one instance per receiving loop.
 /// </summary>
 public sealed class RedisStreamQueue : IMessageQueue
@@ -19,16 +25,16 @@ public sealed class RedisStreamQueue : IMessageQueue
     /// <summary>Attribute of a dead-lettered copy: the stream, group and entry id it came from.</summary>
     public const string SourceAttribute = "sky-dead-letter-source";
 
-    // XADD with approximate trimming and the wake-up, in one round trip. KEYS[1] stream; ARGV[1] maxlen, ARGV[2]
-    // channel, ARGV[3..] field/value pairs.
-    private static readonly LuaScript AddScript = LuaScript.Prepare(
+    // XADD with approximate trimming, and the wake-up if a receiver waits, in one round trip. KEYS[1] stream, KEYS[2]
+    // its waiting flag; ARGV[1] maxlen, ARGV[2] channel, ARGV[3..] field/value pairs.
+    private const string AddScript =
         """
         local args = { KEYS[1], 'MAXLEN', '~', ARGV[1], '*' }
         for i = 3, #ARGV do args[#args + 1] = ARGV[i] end
         local id = redis.call('XADD', unpack(args))
-        redis.call('PUBLISH', ARGV[2], id)
+        if redis.call('DEL', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], id) end
         return id
-        """);
+        """;
 
     private readonly IDatabase _db;
     private readonly string _stream;
@@ -40,6 +46,9 @@ public sealed class RedisStreamQueue : IMessageQueue
     private readonly IConnectionMultiplexer? _owned;
     private ChannelMessageQueue? _wakeups;
     private bool _groupReady;
+    // When Receive last looked for entries to take back: not on every call, a pending entry waits its timeout anyway.
+    private long _lastReclaim;
+    private bool _released;
 
     /// <param name="db">The database holding the stream.</param>
     /// <param name="stream">The stream key.</param>
@@ -58,6 +67,7 @@ public sealed class RedisStreamQueue : IMessageQueue
         _group = group;
         _consumer = consumer;
         _options = options ?? new RedisStreamOptions();
+        QueueRules.Check(_options.Queue);
         _owned = owned;
         _channel = WakeChannel(db, stream);
     }
@@ -94,15 +104,19 @@ public sealed class RedisStreamQueue : IMessageQueue
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(message);
         var channel = WakeChannel(db, stream).ToString();
-        return (string)(await db.ScriptEvaluateAsync(AddScript.ExecutableScript, [stream], [maxLength, channel, .. Fields(message.Body, message.Attributes)]))!;
+        return (string)(await db.ScriptEvaluateAsync(AddScript, [stream, WaitingKey(stream)], [maxLength, channel, .. Fields(message.Body, message.Attributes)]))!;
     }
+
+    private static RedisKey WaitingKey(string stream) => stream + ":waiting";
 
     // Pub/sub channels are server-wide, so the database number is part of the name.
     private static RedisChannel WakeChannel(IDatabase db, string stream) => RedisChannel.Literal($"sky:queue:{db.Database}:{stream}");
 
     public async Task<IReadOnlyList<IncomingMessage>> ReceiveAsync(int max, TimeSpan visibilityTimeout, TimeSpan wait, CancellationToken ct = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        QueueRules.CheckReceive(max, visibilityTimeout, wait);
+        if (visibilityTimeout > _options.MaxVisibility)
+            throw new ArgumentOutOfRangeException(nameof(visibilityTimeout), visibilityTimeout, $"this queue hides a message for at most {_options.MaxVisibility}");
         await EnsureGroupAsync();
         var time = _options.Queue.Time;
         var deadline = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
@@ -112,8 +126,12 @@ public sealed class RedisStreamQueue : IMessageQueue
             if (messages.Count > 0) return messages;
             var left = TimeSpan.FromSeconds((deadline - time.GetTimestamp()) / (double)time.TimestampFrequency);
             if (left <= TimeSpan.Zero) return [];
-            // Woken by a Send (or Release) on this stream, or poll: a reclaim comes due with no message sent.
+            // Raise the flag, look once more (a Send between the last look and the flag did not publish), then wait for
+            // a wake-up or the poll: a reclaim can come due with no message sent.
             var nap = left < _options.Poll ? left : _options.Poll;
+            await _db.StringSetAsync(WaitingKey(_stream), 1, nap + TimeSpan.FromSeconds(1));
+            messages = await TakeAsync(max, visibilityTimeout);
+            if (messages.Count > 0) return messages;
             try { await _wake.WaitAsync(nap, ct); }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
         }
@@ -122,21 +140,24 @@ public sealed class RedisStreamQueue : IMessageQueue
     public Task AckAsync(IncomingMessage message, CancellationToken ct = default) =>
         _db.StreamAcknowledgeAsync(_stream, _group, message.Receipt);
 
+    /// <summary>Acknowledges several received messages in one XACK.</summary>
+    public Task AckAsync(IReadOnlyList<IncomingMessage> messages) =>
+        messages.Count == 0 ? Task.CompletedTask : _db.StreamAcknowledgeAsync(_stream, _group, [.. messages.Select(m => (RedisValue)m.Receipt)]);
+
     public async Task ReleaseAsync(IncomingMessage message, CancellationToken ct = default)
     {
         // Back-date its last delivery so the next Receive's XAUTOCLAIM takes it; JUSTID leaves the delivery count alone.
         await _db.ExecuteAsync("XCLAIM", _stream, _group, _consumer, 0, message.Receipt, "IDLE", (long)TimeSpan.FromDays(3650).TotalMilliseconds, "JUSTID");
+        _released = true;
         await _db.PublishAsync(_channel, message.Receipt);
     }
 
     public async Task DeadLetterAsync(IncomingMessage message, string reason, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var attributes = new Dictionary<string, string>(message.Attributes)
-        {
-            [QueueOptions.ReasonAttribute] = reason,
-            [SourceAttribute] = $"{_stream}/{_group}/{message.Receipt}",
-        };
+        QueueRules.CheckReason(reason);
+        var attributes = QueueRules.WithReason(message.Attributes, reason);
+        attributes[SourceAttribute] = $"{_stream}/{_group}/{message.Receipt}";
         // The copy and the acknowledgement commit together: never both lost, never both kept.
         var tx = _db.CreateTransaction();
         _ = tx.StreamAddAsync(DeadLetterStream, [.. Pairs(message.Body, attributes)], maxLength: _options.MaxLength, useApproximateMaxLength: true);
@@ -154,9 +175,15 @@ public sealed class RedisStreamQueue : IMessageQueue
     private async Task<List<IncomingMessage>> TakeAsync(int max, TimeSpan visibilityTimeout)
     {
         var result = new List<IncomingMessage>(max);
-        // Entries another consumer (or this one) received and left unacknowledged past the timeout come first.
-        var claimed = await _db.StreamAutoClaimAsync(_stream, _group, _consumer, (long)visibilityTimeout.TotalMilliseconds, "0-0", max);
-        if (claimed.ClaimedEntries.Length > 0)
+        // Entries another consumer (or this one) received and left unacknowledged past the timeout come first. Looking
+        // for them costs a round trip, so at most once per poll interval (and at once after a Release).
+        var time = _options.Queue.Time;
+        var reclaim = _released || time.GetElapsedTime(_lastReclaim) >= _options.Poll;
+        var claimed = reclaim
+            ? await _db.StreamAutoClaimAsync(_stream, _group, _consumer, (long)_options.MaxVisibility.TotalMilliseconds, "0-0", max)
+            : default;
+        if (reclaim) (_lastReclaim, _released) = (time.GetTimestamp(), false);
+        if (claimed.ClaimedEntries is { Length: > 0 })
         {
             var counts = await Task.WhenAll(claimed.ClaimedEntries.Select(e =>
                 _db.StreamPendingMessagesAsync(_stream, _group, 1, _consumer, e.Id, e.Id)));
@@ -166,8 +193,7 @@ public sealed class RedisStreamQueue : IMessageQueue
                 if (entry.IsNull) continue;
                 var deliveries = counts[i].Length > 0 ? counts[i][0].DeliveryCount : 1;
                 var message = ToMessage(entry, deliveries);
-                if (deliveries > _options.Queue.MaxDeliveries)
-                    await DeadLetterAsync(message, $"delivered {deliveries} times (limit {_options.Queue.MaxDeliveries}) without an acknowledgement");
+                if (QueueRules.IsPoison(deliveries, _options.Queue)) await DeadLetterAsync(message, QueueRules.PoisonReason(deliveries, _options.Queue));
                 else result.Add(message);
             }
         }
@@ -175,6 +201,12 @@ public sealed class RedisStreamQueue : IMessageQueue
         {
             var fresh = await _db.StreamReadGroupAsync(_stream, _group, _consumer, ">", max - result.Count);
             result.AddRange(fresh.Select(e => ToMessage(e, 1)));
+        }
+        var idle = (long)(_options.MaxVisibility - visibilityTimeout).TotalMilliseconds;
+        if (result.Count > 0 && idle > 0)
+        {
+            // Come due (idle MaxVisibility) when this receive's timeout ends; JUSTID leaves the delivery count alone.
+            await _db.ExecuteAsync("XCLAIM", [_stream, _group, _consumer, 0, .. result.Select(m => (object)m.Receipt), "IDLE", idle, "JUSTID"]);
         }
         return result;
     }
@@ -245,6 +277,12 @@ public sealed record RedisStreamOptions
 
     /// <summary>How often an idle Receive looks for entries to reclaim when no wake-up came.</summary>
     public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The longest visibility timeout a Receive may ask (12 h, as SQS), and the idle time at which a received entry
+    /// comes due again. Every receiver of a group must use the same value.
+    /// </summary>
+    public TimeSpan MaxVisibility { get; init; } = TimeSpan.FromHours(12);
 
     /// <summary>Where a group created by the first Receive starts: "0" (everything retained) or "$" (only later messages).</summary>
     public string NewGroupsStartAt { get; init; } = "0";

@@ -1,5 +1,8 @@
+using System.Net.Mime;
 using System.Text;
 using System.Text.Json;
+using CloudNative.CloudEvents;
+using CloudNative.CloudEvents.SystemTextJson;
 using Google.Protobuf.WellKnownTypes;
 using Sky.Events.V1;
 using Sky.Hosting.Events;
@@ -37,6 +40,33 @@ public sealed class CloudEventCodecTests
     }
 
     [Fact]
+    public void The_cloudevents_sdk_reads_what_we_write_and_we_read_what_it_writes()
+    {
+        var formatter = new JsonEventFormatter();
+        var evt = Expired("aws-sdk", 7) with { Time = new DateTimeOffset(2026, 11, 28, 12, 0, 0, 500, TimeSpan.Zero) };
+
+        var theirs = formatter.DecodeStructuredModeMessage(CloudEventCodec.Encode(evt), new ContentType(CloudEventCodec.ContentType), null);
+        Assert.Equal(evt.Id, theirs.Id);
+        Assert.Equal(evt.Source, theirs.Source!.ToString());
+        Assert.Equal(evt.Type, theirs.Type);
+        Assert.Equal(evt.Time, theirs.Time);
+        Assert.Equal(evt.Subject, theirs.Subject);
+        Assert.Equal("application/json", theirs.DataContentType);
+        Assert.Equal("aws-sdk", ((JsonElement)theirs.Data!).GetProperty("offerId").GetString());
+
+        // The SDK's own encoding, with an extension attribute as Dapr adds them, reads back as the same event.
+        var cloudEvent = new CloudEvent(CloudEventsSpecVersion.V1_0, [CloudEventAttribute.CreateExtension("pubsubname", CloudEventAttributeType.String)])
+        {
+            Id = evt.Id, Source = new Uri(evt.Source, UriKind.RelativeOrAbsolute), Type = evt.Type, Time = evt.Time, Subject = evt.Subject,
+            DataContentType = "application/json", Data = JsonDocument.Parse(Google.Protobuf.JsonFormatter.Default.Format(evt.Data)).RootElement,
+            ["pubsubname"] = "sky-pubsub",
+        };
+        var ours = CloudEventCodec.Decode(formatter.EncodeStructuredModeMessage(cloudEvent, out _));
+        Assert.Equal(evt with { Data = ours.Data }, ours);
+        Assert.Equal(evt.Data, ours.Data);
+    }
+
+    [Fact]
     public void Job_state_types_share_one_message_and_every_event_message_has_a_type()
     {
         Assert.Equal(PlacementJobStateChanged.Descriptor, EventTypes.Find("placement.job.running"));
@@ -54,6 +84,11 @@ public sealed class CloudEventCodecTests
     [InlineData("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"x\",\"type\":\"directory.nonsense\",\"datacontenttype\":\"application/json\",\"data\":{}}")]
     [InlineData("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"x\",\"type\":\"directory.offer.expired\",\"datacontenttype\":\"application/json\",\"data\":{\"revision\":\"many\"}}")]
     [InlineData("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"x\",\"type\":\"directory.offer.expired\"}")]
+    [InlineData("{\"specversion\":\"0.3\",\"id\":\"1\",\"source\":\"x\",\"type\":\"directory.offer.expired\",\"data\":{}}")]
+    [InlineData("{\"specversion\":\"1.0\",\"source\":\"x\",\"type\":\"directory.offer.expired\",\"data\":{}}")]
+    [InlineData("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"x\",\"type\":\"directory.offer.expired\",\"datacontenttype\":\"application/xml\",\"data\":{}}")]
+    [InlineData("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"x\",\"type\":\"directory.offer.expired\",\"time\":\"yesterday\",\"data\":{}}")]
+    [InlineData("[1,2]")]
     public void Anything_else_is_a_format_error(string body) =>
         Assert.Throws<FormatException>(() => CloudEventCodec.Decode(Encoding.UTF8.GetBytes(body)));
 }
