@@ -42,7 +42,8 @@ public sealed class TestMesh : IAsyncDisposable
         string store = "memory",
         IReadOnlyDictionary<string, TestMesh>? peers = null,
         Action<WebApplicationBuilder>? configure = null,
-        string? operatorToken = null)
+        string? operatorToken = null,
+        string events = "inproc")
     {
         var local = MeshOptionParsing.ParseServices(services);
         var peerMeshes = (peers ?? new Dictionary<string, TestMesh>())
@@ -51,6 +52,7 @@ public sealed class TestMesh : IAsyncDisposable
         {
             Services = local,
             Store = StoreLocation.Parse(store),
+            Events = MeshOptionParsing.ParseEvents(events),
             Peers = peerMeshes.ToDictionary(p => p.Key, p => new Uri($"http://{p.Key.Name}.peer.test")),
             Announce = false,
         };
