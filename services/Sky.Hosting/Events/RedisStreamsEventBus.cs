@@ -130,8 +130,9 @@ public sealed class RedisStreamsEventBus(
 
         private async Task SettleAsync(List<string> handled, List<IncomingMessage> done)
         {
-            await _bus._processed.MarkAsync(_subscriber, handled.ToArray(), CancellationToken.None);
-            await _queue.AckAsync(done.ToArray());
+            // Both in one round trip (pipelined on the connection); either order is safe: an ack without its mark is never
+            // redelivered, a mark without its ack is redelivered and skipped.
+            await Task.WhenAll(_bus._processed.MarkAsync(_subscriber, handled.ToArray(), CancellationToken.None), _queue.AckAsync(done.ToArray()));
             handled.Clear();
             done.Clear();
         }
