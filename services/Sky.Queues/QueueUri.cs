@@ -50,7 +50,7 @@ public sealed record QueueConnections
 /// that namespace. Without dlq, dead letters go to the entity's own dead-letter sub-queue.</item>
 /// <item><c>pubsub://PROJECT/TOPIC/SUBSCRIPTION?endpoint=http://host:port&amp;dlq=TOPIC</c>: Google Cloud Pub/Sub;
 /// dlq defaults to <c>TOPIC-dlq</c>; the endpoint defaults to <c>PUBSUB_EMULATOR_HOST</c> when set, else Google's.</item>
-/// <item><c>redis://host:port/db?stream=NAME&amp;group=NAME</c>: Redis Streams, as <see cref="RedisStreamQueue.OpenAsync"/> reads it.</item>
+/// <item><c>redis://[:password@]host:port[/db]?stream=NAME&amp;group=NAME[&amp;consumer=NAME][&amp;maxlen=N]</c>: Redis Streams on a connection of its own.</item>
 /// </list>
 /// A malformed URI throws <see cref="ArgumentException"/> whose message starts with the part that is wrong.
 /// </summary>
@@ -66,7 +66,7 @@ public static partial class QueueUri
             "sqs" => OpenSqs(parsed, options, connections),
             "servicebus" => OpenServiceBus(parsed, options, connections),
             "pubsub" => OpenPubSub(parsed, options, connections),
-            "redis" => await OpenRedisAsync(uri, options),
+            "redis" => await OpenRedisAsync(parsed, options),
             _ => throw Bad(uri, "scheme", $"'{parsed.Scheme}' is not a queue scheme: use sqs, servicebus, pubsub or redis"),
         };
     }
@@ -176,10 +176,27 @@ public static partial class QueueUri
     }
 
     /// <summary>The Redis Streams adapter reads its own URI (password in the user part, database, stream, group, consumer).</summary>
-    private static async Task<IMessageQueue> OpenRedisAsync(string uri, QueueOptions? options)
+    private static async Task<IMessageQueue> OpenRedisAsync(ParsedUri uri, QueueOptions? options)
     {
-        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed)) throw Bad(uri, "uri", "not a valid redis:// URI");
-        return await RedisStreamQueue.OpenAsync(parsed, options);
+        uri.OnlyParameters("stream", "group", "consumer", "maxlen");
+        if (uri.Authority.Length == 0) throw Bad(uri.Text, "host", "missing");
+        if (uri.Segments.Length > 1) throw Bad(uri.Text, "path", "redis://HOST:PORT takes at most a database number");
+        var stream = uri.Query.GetValueOrDefault("stream") ?? throw Bad(uri.Text, "stream", "missing: name the stream with ?stream=NAME");
+        var group = uri.Query.GetValueOrDefault("group") ?? throw Bad(uri.Text, "group", "missing: name the consumer group with ?group=NAME");
+        var consumer = uri.Query.GetValueOrDefault("consumer") ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        var settings = new RedisStreamOptions { Queue = options ?? new QueueOptions() };
+        if (uri.Query.TryGetValue("maxlen", out var maxlen))
+            settings = settings with { MaxLength = long.TryParse(maxlen, out var n) && n > 0 ? n : throw Bad(uri.Text, "maxlen", $"'{maxlen}' is not a positive number") };
+        string configuration;
+        try
+        {
+            configuration = RedisUri.ToConfiguration(new Uri($"redis://{uri.Authority}/{uri.Segments.FirstOrDefault()}"));
+        }
+        catch (Exception e) when (e is FormatException or UriFormatException)
+        {
+            throw Bad(uri.Text, "host or database", e.Message);
+        }
+        return await RedisStreamQueue.ConnectAsync(configuration, stream, group, consumer, settings);
     }
 
     /// <summary>A URI split by hand: System.Uri lowercases the host, and queue names are case-sensitive.</summary>
@@ -204,15 +221,13 @@ public static partial class QueueUri
         var path = queryStart < 0 ? rest : rest[..queryStart];
         var slash = path.IndexOf('/', StringComparison.Ordinal);
         var authority = Uri.UnescapeDataString(slash < 0 ? path : path[..slash]);
-        if (scheme != "redis")
-        {
-            if (authority.Contains('@', StringComparison.Ordinal))
-                throw Bad(uri, "userinfo", "credentials do not belong in a queue URI: pass them in QueueConnections or the environment");
-            if (authority.Length == 0) throw Bad(uri, scheme switch { "sqs" => "queue name", "servicebus" => "namespace", "pubsub" => "project", _ => "host" }, "missing");
-        }
+        // Redis URIs carry their password as --store does (redis://:password@host:port); the clouds' never do.
+        if (scheme != "redis" && authority.Contains('@', StringComparison.Ordinal))
+            throw Bad(uri, "userinfo", "credentials do not belong in a queue URI: pass them in QueueConnections or the environment");
+        if (authority.Length == 0) throw Bad(uri, scheme switch { "sqs" => "queue name", "servicebus" => "namespace", "pubsub" => "project", _ => "host" }, "missing");
         var segments = slash < 0 ? [] : path[(slash + 1)..].TrimEnd('/').Split('/');
         if (segments is [""]) segments = [];
-        if (scheme != "redis" && segments.Any(s => s.Length == 0)) throw Bad(uri, "path", "has an empty segment");
+        if (segments.Any(s => s.Length == 0)) throw Bad(uri, "path", "has an empty segment");
         var query = new Dictionary<string, string>(StringComparer.Ordinal);
         if (queryStart >= 0)
             foreach (var pair in rest[(queryStart + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
@@ -221,7 +236,7 @@ public static partial class QueueUri
                 var key = Uri.UnescapeDataString(eq < 0 ? pair : pair[..eq]);
                 var value = eq < 0 ? "" : Uri.UnescapeDataString(pair[(eq + 1)..]);
                 if (key.Length == 0) throw Bad(uri, "query", $"'{pair}' has no parameter name");
-                if (value.Length == 0 && scheme != "redis") throw Bad(uri, $"query parameter '{key}'", "has no value");
+                if (value.Length == 0) throw Bad(uri, $"query parameter '{key}'", "has no value");
                 if (!query.TryAdd(key, value)) throw Bad(uri, $"query parameter '{key}'", "is given twice");
             }
         return new ParsedUri(uri, scheme, authority, [.. segments.Select(Uri.UnescapeDataString)], query);

@@ -54,7 +54,7 @@ public sealed class QueueUriTests
     }
 
     [Fact]
-    public async Task Redis_uris_go_to_the_redis_streams_adapter_which_checks_its_own_parameters()
+    public async Task Redis_uris_need_a_stream_and_a_group()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => QueueUri.OpenAsync("redis://127.0.0.1:6379/0?group=g"));
         Assert.Contains("stream", error.Message, StringComparison.Ordinal);

@@ -11,10 +11,6 @@ namespace Sky.Hosting.Events;
 /// </summary>
 public interface IProcessedEvents
 {
-    Task<bool> SeenAsync(string subscriber, string eventId, CancellationToken ct = default);
-
-    Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default);
-
     /// <summary>For each id, whether it was handled (one round trip for a batch).</summary>
     Task<bool[]> SeenAsync(string subscriber, IReadOnlyList<string> eventIds, CancellationToken ct = default);
 
@@ -26,9 +22,9 @@ public static class IdempotentDelivery
 {
     public static async Task HandleAsync(IProcessedEvents processed, string subscriber, SkyEvent evt, Func<SkyEvent, CancellationToken, Task> handler, CancellationToken ct)
     {
-        if (await processed.SeenAsync(subscriber, evt.Id, ct)) return;
+        if ((await processed.SeenAsync(subscriber, [evt.Id], ct))[0]) return;
         await handler(evt, ct);
-        await processed.MarkAsync(subscriber, evt.Id, ct);
+        await processed.MarkAsync(subscriber, [evt.Id], ct);
     }
 }
 
@@ -38,13 +34,6 @@ public sealed class MemoryProcessedEvents : IProcessedEvents
     public const int Capacity = 100_000;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (HashSet<string> Ids, Queue<string> Order)> _bySubscriber = new(StringComparer.Ordinal);
-
-    public Task<bool> SeenAsync(string subscriber, string eventId, CancellationToken ct = default)
-    {
-        lock (_gate) return Task.FromResult(_bySubscriber.TryGetValue(subscriber, out var seen) && seen.Ids.Contains(eventId));
-    }
-
-    public Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default) => MarkAsync(subscriber, [eventId], ct);
 
     public Task<bool[]> SeenAsync(string subscriber, IReadOnlyList<string> eventIds, CancellationToken ct = default)
     {
@@ -78,11 +67,6 @@ public sealed class RedisProcessedEvents(IConnectionMultiplexer redis, TimeProvi
     private long _marks;
 
     private static RedisKey Key(string subscriber) => "sky:events:handled:" + subscriber;
-
-    public async Task<bool> SeenAsync(string subscriber, string eventId, CancellationToken ct = default) =>
-        await redis.GetDatabase().SortedSetScoreAsync(Key(subscriber), eventId) is not null;
-
-    public Task MarkAsync(string subscriber, string eventId, CancellationToken ct = default) => MarkAsync(subscriber, [eventId], ct);
 
     public async Task<bool[]> SeenAsync(string subscriber, IReadOnlyList<string> eventIds, CancellationToken ct = default)
     {

@@ -72,22 +72,10 @@ public sealed class RedisStreamQueue : IMessageQueue
         _channel = WakeChannel(db, stream);
     }
 
-    /// <summary>
-    /// Opens <c>redis://[:password@]host:port[/db]?stream=NAME&amp;group=NAME[&amp;consumer=NAME][&amp;maxlen=N]</c> on a
-    /// connection of its own (closed on dispose).
-    /// </summary>
-    public static async Task<RedisStreamQueue> OpenAsync(Uri uri, QueueOptions? queue = null)
+    /// <summary>A queue on a connection of its own (StackExchange.Redis <paramref name="configuration"/>), closed on dispose. <see cref="QueueUri"/> opens one from a redis:// URI.</summary>
+    public static async Task<RedisStreamQueue> ConnectAsync(string configuration, string stream, string group, string consumer, RedisStreamOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(uri);
-        if (uri.Scheme != "redis") throw new ArgumentException($"'{uri}': scheme must be redis", nameof(uri));
-        var query = System.Web.HttpUtility.ParseQueryString(uri.Query);
-        var stream = query["stream"] is { Length: > 0 } s ? s : throw new ArgumentException($"'{uri}': stream= is required", nameof(uri));
-        var group = query["group"] is { Length: > 0 } g ? g : throw new ArgumentException($"'{uri}': group= is required", nameof(uri));
-        var consumer = query["consumer"] is { Length: > 0 } c ? c : $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        var options = new RedisStreamOptions { Queue = queue ?? new QueueOptions() };
-        if (query["maxlen"] is { } maxlen)
-            options = options with { MaxLength = long.TryParse(maxlen, out var n) && n > 0 ? n : throw new ArgumentException($"'{uri}': maxlen must be a positive number", nameof(uri)) };
-        var redis = await ConnectionMultiplexer.ConnectAsync(RedisUri.ToConfiguration(new UriBuilder(uri) { Query = "" }.Uri));
+        var redis = await ConnectionMultiplexer.ConnectAsync(configuration);
         return new RedisStreamQueue(redis.GetDatabase(), stream, group, consumer, options, redis);
     }
 
