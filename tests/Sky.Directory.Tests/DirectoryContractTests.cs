@@ -1,4 +1,9 @@
+using Grpc.AspNetCore.Server;
+using Grpc.Core;
 using Grpc.Health.V1;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Sky.Directory.Api;
 using Sky.Common.V1;
 using Sky.Hosting.Identity;
 using Sky.Testing;
@@ -17,6 +22,19 @@ public sealed class DirectoryContractTests
         await using var mesh = await TestMesh.StartAsync("directory");
         var reply = await mesh.Client<Health.HealthClient>(token: null).CheckAsync(new HealthCheckRequest { Service = "sky.directory.v1.Directory" });
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+    }
+
+    [Fact]
+    public async Task QueryOffers_is_served_with_the_cached_offer_encoding()
+    {
+        await using var mesh = await TestMesh.StartAsync("directory");
+        var endpoints = mesh.Services.GetRequiredService<EndpointDataSource>().Endpoints;
+        var query = endpoints.Select(e => e.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method)
+            .OfType<Method<Sky.Directory.V1.QueryOffersRequest, Sky.Directory.V1.QueryOffersResponse>>().Single();
+        Assert.Same(QueryOffersEncoding.Marshaller, query.ResponseMarshaller);
+        // Every other method keeps the generated binding.
+        Assert.Equal(Sky.Directory.V1.DirectoryReflection.Descriptor.Services.Single().Methods.Count,
+            endpoints.Count(e => e.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method.ServiceName == "sky.directory.v1.Directory"));
     }
 
     [Fact]

@@ -10,6 +10,7 @@ using Sky.Hosting.Identity;
 namespace Sky.Directory.Api;
 
 /// <summary>gRPC adapter of sky.directory.v1.Directory: unpacks requests, calls the engine, packs responses.</summary>
+[BindServiceMethod(typeof(DirectoryBinding), nameof(DirectoryBinding.BindService))]
 public sealed class DirectoryApi(DirectoryEngine engine) : V1.Directory.DirectoryBase
 {
     /// <summary>Progress notifications on an idle watch, as the contract promises (at least every 10 s).</summary>
