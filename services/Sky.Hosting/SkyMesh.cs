@@ -113,7 +113,14 @@ public static class SkyMesh
     /// <summary>Adds one of the five services; its <paramref name="map"/> runs in <see cref="MapSkyMesh"/>.</summary>
     public static WebApplicationBuilder AddSkyService(this WebApplicationBuilder builder, MeshService service, Action<IEndpointRouteBuilder> map)
     {
-        builder.Services.AddSingleton(new MeshServiceModule(service, map));
+        var services = builder.Services;
+        services.AddSingleton(new MeshServiceModule(service, map));
+        // The service's outbox (keyed by its name): durable in the Redis store when there is one, swept by this host.
+        services.AddKeyedSingleton(service.Name, (sp, _) => new EventOutbox(sp.GetRequiredService<IEventBus>(), sp.GetRequiredService<TimeProvider>(),
+            service, sp.GetRequiredService<ILogger<EventOutbox>>(),
+            sp.GetRequiredService<MeshOptions>().Store.IsRedis ? sp.GetRequiredService<IConnectionMultiplexer>() : null));
+        services.AddSingleton<IHostedService>(sp => new OutboxSweeper(sp.GetRequiredKeyedService<EventOutbox>(service.Name),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<OutboxSweeper>>()));
         return builder;
     }
 

@@ -29,12 +29,18 @@ public sealed class DirectoryContractTests
     {
         await using var mesh = await TestMesh.StartAsync("directory");
         var endpoints = mesh.Services.GetRequiredService<EndpointDataSource>().Endpoints;
-        var query = endpoints.Select(e => e.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method)
-            .OfType<Method<Sky.Directory.V1.QueryOffersRequest, Sky.Directory.V1.QueryOffersResponse>>().Single();
-        Assert.Same(QueryOffersEncoding.Marshaller, query.ResponseMarshaller);
-        // Every other method keeps the generated binding.
-        Assert.Equal(Sky.Directory.V1.DirectoryReflection.Descriptor.Services.Single().Methods.Count,
-            endpoints.Count(e => e.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method.ServiceName == "sky.directory.v1.Directory"));
+        var methods = endpoints.Select(e => e.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method)
+            .Where(m => m?.ServiceName == "sky.directory.v1.Directory").Distinct().ToList();
+        // gRPC and JSON transcoding each bind through DirectoryBinding.
+        var queries = methods.OfType<Method<Sky.Directory.V1.QueryOffersRequest, Sky.Directory.V1.QueryOffersResponse>>().ToList();
+        Assert.NotEmpty(queries);
+        Assert.All(queries, q => Assert.Same(QueryOffersEncoding.Marshaller, q.ResponseMarshaller));
+        // Every method is bound once, and JSON transcoding still serves the REST routes from the same binding.
+        Assert.Equal(Sky.Directory.V1.DirectoryReflection.Descriptor.Services.Single().Methods.Count, methods.Select(m => m!.Name).Distinct().Count());
+        using var http = mesh.Http(mesh.OperatorToken);
+        var rest = await http.GetAsync("/v1/offers?selector=provider%3Daws&page.pageSize=2");
+        Assert.True(rest.IsSuccessStatusCode, $"GET /v1/offers: {(int)rest.StatusCode}");
+        Assert.Contains("\"offers\"", await rest.Content.ReadAsStringAsync());
     }
 
     [Fact]

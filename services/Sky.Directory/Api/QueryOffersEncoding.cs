@@ -99,6 +99,9 @@ public static class QueryOffersEncoding
 /// </summary>
 public static class DirectoryBinding
 {
+    /// <summary>The service descriptor, looked up here by JSON transcoding and reflection as on the generated class.</summary>
+    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => V1.Directory.Descriptor;
+
     // The second parameter is the generated base type: Grpc.AspNetCore matches handlers against its methods.
     public static void BindService(ServiceBinderBase binder, V1.Directory.DirectoryBase service) =>
         V1.Directory.BindService(new Binder(binder), service);

@@ -76,14 +76,25 @@ public sealed partial class DirectoryEngine
             response.OffersRemoved = stale.Count;
         }
 
+        // The import is announced once, with the last commit (an import that fails part way is not announced; run
+        // again, it skips what is already stored). An import that changes nothing commits nothing and is announced as is.
         response.Revision = Revision;
-        foreach (var chunk in writes.Chunk(CommitChunk))
-            response.Revision = (await log.CommitAsync(chunk, ct)).LastRevision;
-        await events.PublishAsync(Topics.Directory, "directory.catalog.imported", new DirectoryCatalogImported
+        var chunks = writes.Chunk(CommitChunk).ToList();
+        var imported = new DirectoryCatalogImported
         {
             Provider = provider, OffersAdded = response.OffersAdded, OffersUpdated = response.OffersUpdated,
             OffersRemoved = response.OffersRemoved, Revision = response.Revision, Time = Now(),
-        }, provider, ct);
+        };
+        var announce = outbox.Prepare(Topics.Directory, "directory.catalog.imported", imported, provider,
+            revisionOf: chunks.Count == 0 ? -1 : chunks[^1].Length - 1);
+        if (chunks.Count == 0) await outbox.DeliverAsync([announce], 0, []);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var last = i == chunks.Count - 1;
+            var result = await log.CommitAsync(chunks[i], last ? [announce] : [], ct);
+            response.Revision = result.LastRevision;
+            if (last) await outbox.DeliverAsync([announce], result.FirstRevision, result.Outbox);
+        }
     }
 
     /// <summary>True when the client-set fields agree (output-only fields and origin aside).</summary>
@@ -188,15 +199,15 @@ public sealed partial class DirectoryEngine
         Func<IEnumerable<T>, IEnumerable<string>, long, int, int, IMessage> buildEvent, CancellationToken ct)
     {
         IReadOnlySet<string> replaced = replace ? messages.Select(srcProvider).ToHashSet(StringComparer.Ordinal) : new HashSet<string>();
-        var (removed, revision) = await log.PutGridAsync(kind, entries, replaced, ct);
         var parts = messages.Chunk(EventPart).ToList();
         if (parts.Count == 0) parts.Add([]);
-        for (var i = 0; i < parts.Count; i++)
-        {
-            var evt = buildEvent(parts[i], replaced.Order(), revision, i + 1, parts.Count);
-            await events.PublishAsync(Topics.Directory, eventType, evt, revision.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
-        }
-        return (removed, revision);
+        // Every part travels with the write and carries its revision; the subject names the grid.
+        var subject = kind.ToString().ToLowerInvariant();
+        var announce = parts.Select((part, i) => outbox.Prepare(Topics.Directory, eventType,
+            buildEvent(part, replaced.Order(), 0, i + 1, parts.Count), subject, revisionOf: 0)).ToList();
+        var (removed, commit) = await log.PutGridAsync(kind, entries, replaced, announce, ct);
+        await outbox.DeliverAsync(announce, commit.FirstRevision, commit.Outbox);
+        return (removed, commit.LastRevision);
     }
 
     /// <summary>One page of a grid's entries whose ends match the filters, with the grid's revision.</summary>

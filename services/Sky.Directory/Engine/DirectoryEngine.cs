@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Sky.Directory.Domain;
@@ -36,7 +37,8 @@ public sealed record DirectoryOptions
 /// of changes for watches; leases swept by <see cref="LeaseSweeper"/>. Writes go to the log and
 /// return once the view has them. Every write path checks the caller's scope here, not in the adapter.
 /// </summary>
-public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time, IEventBus events, DirectoryOptions options)
+public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time,
+    [FromKeyedServices("directory")] EventOutbox outbox, DirectoryOptions options)
 {
     private const int MaxAttempts = 8;
     public const int WatchChunk = 1000;
@@ -159,11 +161,12 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
             stored.LeaseId = leaseId;
             stored.LeaseExpiresAt = Timestamp.FromDateTimeOffset(grant.ExpiresAt);
             var type = current is null ? OfferChangeType.Registered : OfferChangeType.Updated;
-            var result = await log.CommitAsync([new LogWrite(type, offerId, stored, current?.Revision ?? 0, grant)], ct);
+            var announce = PutEvent(type, stored, current, leaseTtl, now);
+            var result = await log.CommitAsync([new LogWrite(type, offerId, stored, current?.Revision ?? 0, grant)], [announce], ct);
             if (result.Committed)
             {
                 // The log has set stored.Revision; from here the offer may be in the view: read it, never change it.
-                await PublishPutAsync(type, stored, current, leaseTtl, now, ct);
+                await outbox.DeliverAsync([announce], result.FirstRevision, result.Outbox);
                 return (stored, leaseTtl);
             }
             if (attempt == MaxAttempts) throw RpcErrors.Aborted($"offer {offerId} kept changing; try again");
@@ -202,13 +205,14 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
             if (current is null) return (false, 0);
             if (!caller.ActsForProvider(current.Location.Provider))
                 throw RpcErrors.PermissionDenied($"{caller} may not remove offers of provider '{current.Location.Provider}'");
-            var result = await log.CommitAsync([new LogWrite(OfferChangeType.Deregistered, offerId, null, current.Revision)], ct);
+            var announce = outbox.Prepare(Topics.Directory, "directory.offer.deregistered", new DirectoryOfferDeregistered
+            {
+                OfferId = offerId, Location = current.Location, Offer = current, Time = Now(),
+            }, offerId, revisionOf: 0);
+            var result = await log.CommitAsync([new LogWrite(OfferChangeType.Deregistered, offerId, null, current.Revision)], [announce], ct);
             if (result.Committed)
             {
-                await events.PublishAsync(Topics.Directory, "directory.offer.deregistered", new DirectoryOfferDeregistered
-                {
-                    OfferId = offerId, Location = current.Location, Revision = result.LastRevision, Offer = current, Time = Now(),
-                }, offerId, ct);
+                await outbox.DeliverAsync([announce], result.FirstRevision, result.Outbox);
                 return (true, result.LastRevision);
             }
             if (attempt == MaxAttempts) throw RpcErrors.Aborted($"offer {offerId} kept changing; try again");
@@ -225,31 +229,32 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
         foreach (var (leaseId, offerId) in await log.DueLeasesAsync(now, 1000, ct))
         {
             var last = Get(offerId)?.Offer ?? await log.ReadOfferAsync(offerId, ct);
-            var result = await log.CommitAsync([new LogWrite(OfferChangeType.Expired, offerId, null, -1, OnlyIfLeaseDue: now)], ct);
+            var announce = outbox.Prepare(Topics.Directory, "directory.offer.expired", new DirectoryOfferExpired
+            {
+                OfferId = offerId, Location = last?.Location, Offer = last, LeaseId = leaseId, Time = Now(),
+            }, offerId, revisionOf: 0);
+            var result = await log.CommitAsync([new LogWrite(OfferChangeType.Expired, offerId, null, -1, OnlyIfLeaseDue: now)], [announce], ct);
             if (!result.Committed) continue; // renewed meanwhile, or another host expired it first
             removed++;
-            await events.PublishAsync(Topics.Directory, "directory.offer.expired", new DirectoryOfferExpired
-            {
-                OfferId = offerId, Location = last?.Location, Revision = result.LastRevision, Offer = last, LeaseId = leaseId, Time = Now(),
-            }, offerId, ct);
+            await outbox.DeliverAsync([announce], result.FirstRevision, result.Outbox);
         }
         return removed;
     }
 
-    private async Task PublishPutAsync(OfferChangeType type, Offer stored, Offer? previous, TimeSpan ttl, DateTimeOffset now, CancellationToken ct)
+    /// <summary>The event announcing a put, built before the commit (its revision is filled from the commit).</summary>
+    private PendingEvent PutEvent(OfferChangeType type, Offer stored, Offer? previous, TimeSpan ttl, DateTimeOffset now)
     {
         var at = Timestamp.FromDateTimeOffset(now);
-        if (type == OfferChangeType.Registered)
-            await events.PublishAsync(Topics.Directory, "directory.offer.registered", new DirectoryOfferRegistered
+        return type == OfferChangeType.Registered
+            ? outbox.Prepare(Topics.Directory, "directory.offer.registered", new DirectoryOfferRegistered
             {
-                OfferId = stored.OfferId, Location = stored.Location, Revision = stored.Revision, Offer = stored, Ttl = Duration.FromTimeSpan(ttl), Time = at,
-            }, stored.OfferId, ct);
-        else
-            await events.PublishAsync(Topics.Directory, "directory.offer.updated", new DirectoryOfferUpdated
+                OfferId = stored.OfferId, Location = stored.Location, Offer = stored, Ttl = Duration.FromTimeSpan(ttl), Time = at,
+            }, stored.OfferId, revisionOf: 0)
+            : outbox.Prepare(Topics.Directory, "directory.offer.updated", new DirectoryOfferUpdated
             {
-                OfferId = stored.OfferId, Location = stored.Location, Revision = stored.Revision, Offer = stored, Time = at,
+                OfferId = stored.OfferId, Location = stored.Location, Offer = stored, Time = at,
                 ChangedFields = { ChangedFields(previous, stored) },
-            }, stored.OfferId, ct);
+            }, stored.OfferId, revisionOf: 0);
     }
 
     private static readonly HashSet<int> OutputOnly =

@@ -1,5 +1,7 @@
 using Sky.Directory.V1;
+using Sky.Hosting.Events;
 using Sky.Hosting.Identity;
+using StackExchange.Redis;
 
 namespace Sky.Directory.Store;
 
@@ -37,10 +39,14 @@ public sealed record LeaseGrant(string LeaseId, string Provider, TimeSpan Ttl, D
 /// <param name="Offer">For a put: the stored offer with its revision; null for removals and grid writes.</param>
 public sealed record LogEntry(long Revision, OfferChangeType Type, string OfferId, Offer? Offer);
 
-/// <summary>The outcome of a commit: the revisions it took, or the write whose condition failed.</summary>
-public sealed record CommitResult(long FirstRevision, long LastRevision, int ConflictIndex = -1)
+/// <summary>
+/// The outcome of a commit: the revisions it took, or the write whose condition failed; and the outbox entries its
+/// events were stored under (none for a store without an outbox), for <see cref="EventOutbox.DeliverAsync"/>.
+/// </summary>
+public sealed record CommitResult(long FirstRevision, long LastRevision, int ConflictIndex = -1, IReadOnlyList<RedisValue>? OutboxEntries = null)
 {
     public bool Committed => ConflictIndex < 0;
+    public IReadOnlyList<RedisValue> Outbox => OutboxEntries ?? [];
     public static CommitResult Conflict(int index) => new(0, 0, index);
 }
 
@@ -67,9 +73,10 @@ public interface IDirectoryLog : IAsyncDisposable
 
     /// <summary>
     /// Commits <paramref name="writes"/> atomically, giving them consecutive revisions, unless a write's condition
-    /// fails. Returns once this host's view has applied the commit (read your writes).
+    /// fails. A durable log stores <paramref name="announce"/> in the directory's outbox in the same commit, so the
+    /// change and its events cannot part. Returns once this host's view has applied the commit (read your writes).
     /// </summary>
-    Task<CommitResult> CommitAsync(IReadOnlyList<LogWrite> writes, CancellationToken ct);
+    Task<CommitResult> CommitAsync(IReadOnlyList<LogWrite> writes, IReadOnlyList<PendingEvent> announce, CancellationToken ct);
 
     /// <summary>The stored offer and its lease, read from the source of truth (used to retry after a conflict).</summary>
     Task<Offer?> ReadOfferAsync(string offerId, CancellationToken ct);
@@ -83,8 +90,12 @@ public interface IDirectoryLog : IAsyncDisposable
     /// <summary>Up to <paramref name="max"/> leases due at <paramref name="now"/> with the offers they keep alive.</summary>
     Task<IReadOnlyList<(string LeaseId, string OfferId)>> DueLeasesAsync(DateTimeOffset now, int max, CancellationToken ct);
 
-    /// <summary>Writes grid entries (replacing those of <paramref name="replaceProviders"/> first) under a new revision.</summary>
-    Task<(int Removed, long Revision)> PutGridAsync(GridKind kind, IReadOnlyList<GridEntry> entries, IReadOnlySet<string> replaceProviders, CancellationToken ct);
+    /// <summary>
+    /// Writes grid entries (replacing those of <paramref name="replaceProviders"/> first) under a new revision, storing
+    /// <paramref name="announce"/> in the outbox with it as <see cref="CommitAsync"/> does (the revision is write 0's).
+    /// </summary>
+    Task<(int Removed, CommitResult Commit)> PutGridAsync(GridKind kind, IReadOnlyList<GridEntry> entries, IReadOnlySet<string> replaceProviders,
+        IReadOnlyList<PendingEvent> announce, CancellationToken ct);
 
     /// <summary>Every entry of a grid, and the revision of the grid's last write (0 = never written).</summary>
     Task<(IReadOnlyList<GridEntry> Entries, long Revision)> ReadGridAsync(GridKind kind, CancellationToken ct);

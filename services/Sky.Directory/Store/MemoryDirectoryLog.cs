@@ -1,6 +1,8 @@
 using Sky.Directory.V1;
 using Sky.Hosting.Identity;
 
+using Sky.Hosting.Events;
+
 namespace Sky.Directory.Store;
 
 /// <summary>
@@ -33,7 +35,8 @@ public sealed class MemoryDirectoryLog : IDirectoryLog
         return Task.CompletedTask;
     }
 
-    public Task<CommitResult> CommitAsync(IReadOnlyList<LogWrite> writes, CancellationToken ct)
+    // No outbox: the state and the events live and die with this one process, so the engine publishes after the commit.
+    public Task<CommitResult> CommitAsync(IReadOnlyList<LogWrite> writes, IReadOnlyList<PendingEvent> announce, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -113,7 +116,8 @@ public sealed class MemoryDirectoryLog : IDirectoryLog
                 [.. _byExpiry.TakeWhile(e => e.ExpiresTicks <= now.UtcTicks).Take(max).Select(e => (e.LeaseId, _leases[e.LeaseId].OfferId))]);
     }
 
-    public Task<(int Removed, long Revision)> PutGridAsync(GridKind kind, IReadOnlyList<GridEntry> entries, IReadOnlySet<string> replaceProviders, CancellationToken ct)
+    public Task<(int Removed, CommitResult Commit)> PutGridAsync(GridKind kind, IReadOnlyList<GridEntry> entries, IReadOnlySet<string> replaceProviders,
+        IReadOnlyList<PendingEvent> announce, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -125,7 +129,7 @@ public sealed class MemoryDirectoryLog : IDirectoryLog
             var revision = ++_revision;
             _gridRevisions[kind] = revision;
             _apply([new LogEntry(revision, OfferChangeType.Unspecified, "", null)], revision);
-            return Task.FromResult((removed, revision));
+            return Task.FromResult((removed, new CommitResult(revision, revision)));
         }
     }
 

@@ -4,6 +4,7 @@ using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using Sky.Directory.Engine;
 using Sky.Directory.V1;
+using Sky.Hosting.Events;
 using Sky.Hosting.Identity;
 using StackExchange.Redis;
 
@@ -20,6 +21,7 @@ namespace Sky.Directory.Store;
 ///
 /// Keys (prefix sky:dir:): rev (counter), offers (id -> Offer bytes, revision unset), revs (id -> revision),
 /// leaseof (id -> lease id), lease (lease id -> "offerId|provider|ttlMs"), leases (zset lease id by expiry ms),
+/// and outside the prefix the directory's outbox, sky:outbox:directory (<see cref="EventOutbox"/>),
 /// log (stream), grid:egress / grid:throughput (key -> bytes), gridrev (kind -> revision), seeded.
 /// </summary>
 public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider time, DirectoryOptions options, ILogger<RedisDirectoryLog> logger) : IDirectoryLog
@@ -27,13 +29,15 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
     private const string Prefix = "sky:dir:";
     private static readonly RedisKey Rev = Prefix + "rev", Offers = Prefix + "offers", Revs = Prefix + "revs", LeaseOf = Prefix + "leaseof",
         Lease = Prefix + "lease", Leases = Prefix + "leases", Stream = Prefix + "log", GridRev = Prefix + "gridrev", Seeded = Prefix + "seeded";
+    private static readonly RedisKey Outbox = EventOutbox.Key(Sky.Hosting.Options.MeshService.Directory.Name);
     private static readonly RedisChannel Notify = RedisChannel.Literal(Prefix + "notify");
     private const int Stride = 9;
     private const int PullBatch = 5000;
 
-    // KEYS: rev offers revs leaseof lease leases log. ARGV: n, maxlen, channel, then n x
-    // [type id expectedRev body leaseId provider ttlMs expiresMs dueMs]. Returns {first, last} or {-1, index}.
-    private const string CommitScript = """
+    // KEYS: rev offers revs leaseof lease leases log outbox. ARGV: n, maxlen, channel, then n x
+    // [type id expectedRev body leaseId provider ttlMs expiresMs dueMs], then k and k events (EventOutbox.AppendArguments).
+    // Returns {first, last, outbox entry ids...} or {-1, index}.
+    private const string CommitScript = EventOutbox.LuaAppend + """
         local n = tonumber(ARGV[1])
         for i = 0, n - 1 do
           local b = 3 + i * 9
@@ -75,8 +79,10 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
           end
         end
         redis.call('SET', KEYS[1], rev)
+        local k = 4 + n * 9
+        local ids = sky_outbox(KEYS[8], first, k + 1, tonumber(ARGV[k]))
         redis.call('PUBLISH', ARGV[3], rev)
-        return {first, rev}
+        return {first, rev, unpack(ids)}
         """;
 
     // KEYS: lease leases. ARGV: nowMs, isOperator (1/0), provider, lease ids... Returns ttlMs per lease, 0 = not alive.
@@ -99,8 +105,9 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
         return out
         """;
 
-    // KEYS: grid gridrev rev log. ARGV: kind, maxlen, channel, replace providers count r, r providers, then key/value pairs.
-    private const string GridScript = """
+    // KEYS: grid gridrev rev log outbox. ARGV: kind, maxlen, channel, replace providers count r, r providers, k and k events
+    // (EventOutbox.AppendArguments), then key/value pairs. Returns {removed, revision, outbox entry ids...}.
+    private const string GridScript = EventOutbox.LuaAppend + """
         local r = tonumber(ARGV[4])
         local removed = 0
         if r > 0 then
@@ -116,12 +123,14 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
             end
           end
         end
-        for j = 5 + r, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
+        local k = tonumber(ARGV[5 + r])
+        for j = 6 + r + k * 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
         local rev = redis.call('INCR', KEYS[3])
         redis.call('HSET', KEYS[2], ARGV[1], rev)
         redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[2], rev .. '-0', 't', '0', 'id', '')
+        local ids = sky_outbox(KEYS[5], rev, 6 + r, k)
         redis.call('PUBLISH', ARGV[3], rev)
-        return {removed, rev}
+        return {removed, rev, unpack(ids)}
         """;
 
     private readonly SemaphoreSlim _pull = new(1, 1);
@@ -237,34 +246,34 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
         return new LogEntry(revision, type, id, offer);
     }
 
-    public async Task<CommitResult> CommitAsync(IReadOnlyList<LogWrite> writes, CancellationToken ct)
+    public async Task<CommitResult> CommitAsync(IReadOnlyList<LogWrite> writes, IReadOnlyList<PendingEvent> announce, CancellationToken ct)
     {
-        var args = new RedisValue[3 + writes.Count * Stride];
-        args[0] = writes.Count;
-        args[1] = options.HistoryCapacity;
-        args[2] = Prefix + "notify";
-        for (var i = 0; i < writes.Count; i++)
+        var args = new List<RedisValue>(4 + writes.Count * Stride + announce.Count * 3) { writes.Count, options.HistoryCapacity, Prefix + "notify" };
+        foreach (var w in writes)
         {
-            var w = writes[i];
-            var b = 3 + i * Stride;
-            var offer = w.Offer;
-            args[b] = (int)w.Type;
-            args[b + 1] = w.OfferId;
-            args[b + 2] = w.ExpectedRevision;
-            args[b + 3] = offer is null ? RedisValue.EmptyString : offer.ToByteArray();
-            args[b + 4] = w.Lease?.LeaseId ?? "";
-            args[b + 5] = w.Lease?.Provider ?? "";
-            args[b + 6] = w.Lease is null ? 0 : (long)w.Lease.Ttl.TotalMilliseconds;
-            args[b + 7] = w.Lease?.ExpiresAt.ToUnixTimeMilliseconds() ?? 0;
-            args[b + 8] = w.OnlyIfLeaseDue is { } due ? due.ToUnixTimeMilliseconds() : RedisValue.EmptyString;
+            args.Add((int)w.Type);
+            args.Add(w.OfferId);
+            args.Add(w.ExpectedRevision);
+            args.Add(w.Offer is { } offer ? offer.ToByteArray() : RedisValue.EmptyString);
+            args.Add(w.Lease?.LeaseId ?? "");
+            args.Add(w.Lease?.Provider ?? "");
+            args.Add(w.Lease is null ? 0 : (long)w.Lease.Ttl.TotalMilliseconds);
+            args.Add(w.Lease?.ExpiresAt.ToUnixTimeMilliseconds() ?? 0);
+            args.Add(w.OnlyIfLeaseDue is { } due ? due.ToUnixTimeMilliseconds() : RedisValue.EmptyString);
         }
-        var result = (long[])(await Db.ScriptEvaluateAsync(CommitScript, [Rev, Offers, Revs, LeaseOf, Lease, Leases, Stream], args))!;
-        if (result[0] < 0) return CommitResult.Conflict((int)result[1]);
+        args.Add(announce.Count);
+        EventOutbox.AppendArguments(args, announce);
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(CommitScript, [Rev, Offers, Revs, LeaseOf, Lease, Leases, Stream, Outbox], [.. args]))!;
+        var first = (long)result[0];
+        if (first < 0) return CommitResult.Conflict((int)result[1]);
         for (var i = 0; i < writes.Count; i++)
-            if (writes[i].Offer is { } put) put.Revision = result[0] + i;
-        await PullAsync(result[1], ct);
-        return new CommitResult(result[0], result[1]);
+            if (writes[i].Offer is { } put) put.Revision = first + i;
+        var last = (long)result[1];
+        await PullAsync(last, ct);
+        return new CommitResult(first, last, OutboxEntries: OutboxIds(result));
     }
+
+    private static RedisValue[] OutboxIds(RedisResult[] result) => [.. result.Skip(2).Select(r => (RedisValue)r)];
 
     public async Task<Offer?> ReadOfferAsync(string offerId, CancellationToken ct)
     {
@@ -313,17 +322,21 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
         return result;
     }
 
-    public async Task<(int Removed, long Revision)> PutGridAsync(GridKind kind, IReadOnlyList<GridEntry> entries, IReadOnlySet<string> replaceProviders, CancellationToken ct)
+    public async Task<(int Removed, CommitResult Commit)> PutGridAsync(GridKind kind, IReadOnlyList<GridEntry> entries, IReadOnlySet<string> replaceProviders,
+        IReadOnlyList<PendingEvent> announce, CancellationToken ct)
     {
-        var args = new List<RedisValue>(5 + replaceProviders.Count + entries.Count * 2)
+        var args = new List<RedisValue>(6 + replaceProviders.Count + announce.Count * 3 + entries.Count * 2)
         {
             kind.ToString(), options.HistoryCapacity, Prefix + "notify", replaceProviders.Count,
         };
         args.AddRange(replaceProviders.Select(p => (RedisValue)p));
+        args.Add(announce.Count);
+        EventOutbox.AppendArguments(args, announce);
         foreach (var e in entries) { args.Add(e.Key); args.Add(e.Data); }
-        var result = (long[])(await Db.ScriptEvaluateAsync(GridScript, [GridKey(kind), GridRev, Rev, Stream], [.. args]))!;
-        await PullAsync(result[1], ct);
-        return ((int)result[0], result[1]);
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(GridScript, [GridKey(kind), GridRev, Rev, Stream, Outbox], [.. args]))!;
+        var revision = (long)result[1];
+        await PullAsync(revision, ct);
+        return ((int)result[0], new CommitResult(revision, revision, OutboxEntries: OutboxIds(result)));
     }
 
     public async Task<(IReadOnlyList<GridEntry> Entries, long Revision)> ReadGridAsync(GridKind kind, CancellationToken ct)
