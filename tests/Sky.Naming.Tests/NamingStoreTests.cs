@@ -156,7 +156,7 @@ public sealed class InMemoryNamingStoreTests : NamingStoreContract
         var inner = new InMemoryNamingStore();
         var store = new DelegateOnFirstWrite(inner, NewZone("us-east-1.aws.sky", "gcp"));
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-03-01T12:00:00Z"));
-        var registry = new NameRegistry(store, new InProcEventBus(time, NullLogger<InProcEventBus>.Instance), time);
+        var registry = new NameRegistry(store, new EventOutbox(new InProcEventBus(time, NullLogger<InProcEventBus>.Instance), time, Sky.Hosting.Options.MeshService.Naming, NullLogger<EventOutbox>.Instance), time);
         var aws = new Principal(PrincipalKind.Provider, "aws", "key_aws");
         var gcp = new Principal(PrincipalKind.Provider, "gcp", "key_gcp");
         await registry.CreateZoneAsync(aws, new Zone { Name = "aws.sky", Owner = "aws" }, default);
@@ -173,23 +173,23 @@ public sealed class InMemoryNamingStoreTests : NamingStoreContract
     {
         public int Races { get; private set; }
 
-        public async ValueTask<RecordWrite> CreateRecordAsync(SkyName name, Record record, DateTimeOffset now, Zone expectedZone, CancellationToken ct = default)
+        public async ValueTask<RecordWrite> CreateRecordAsync(SkyName name, Record record, DateTimeOffset now, Zone expectedZone, PendingEvent? announce = null, CancellationToken ct = default)
         {
             if (Races++ == 0)
-                await inner.CreateZoneAsync(delegation, await inner.FindZoneAsync(delegation.Name, includeSelf: false, ct), ct);
-            return await inner.CreateRecordAsync(name, record, now, expectedZone, ct);
+                await inner.CreateZoneAsync(delegation, await inner.FindZoneAsync(delegation.Name, includeSelf: false, ct), ct: ct);
+            return await inner.CreateRecordAsync(name, record, now, expectedZone, announce, ct);
         }
 
         public ValueTask<Record?> GetRecordAsync(SkyName name, CancellationToken ct = default) => inner.GetRecordAsync(name, ct);
         public ValueTask<IReadOnlyList<Record>> ListInstancesAsync(SkyName lookupName, CancellationToken ct = default) => inner.ListInstancesAsync(lookupName, ct);
         public ValueTask<Zone?> FindZoneAsync(string name, bool includeSelf, CancellationToken ct = default) => inner.FindZoneAsync(name, includeSelf, ct);
         public ValueTask<IReadOnlyList<Zone>> ListZonesAsync(CancellationToken ct = default) => inner.ListZonesAsync(ct);
-        public ValueTask<ZoneWrite> CreateZoneAsync(Zone zone, Zone? expectedParent, CancellationToken ct = default) => inner.CreateZoneAsync(zone, expectedParent, ct);
-        public ValueTask<ZoneWrite> DeleteZoneAsync(Zone expected, Zone? expectedParent, CancellationToken ct = default) => inner.DeleteZoneAsync(expected, expectedParent, ct);
-        public ValueTask<RecordWrite> UpdateRecordAsync(SkyName name, Record record, long expectedRevision, DateTimeOffset now, Zone expectedZone, CancellationToken ct = default) =>
-            inner.UpdateRecordAsync(name, record, expectedRevision, now, expectedZone, ct);
-        public ValueTask<RecordWrite> DeleteRecordAsync(SkyName name, long expectedRevision, Zone expectedZone, CancellationToken ct = default) =>
-            inner.DeleteRecordAsync(name, expectedRevision, expectedZone, ct);
+        public ValueTask<ZoneWrite> CreateZoneAsync(Zone zone, Zone? expectedParent, PendingEvent? announce = null, CancellationToken ct = default) => inner.CreateZoneAsync(zone, expectedParent, announce, ct);
+        public ValueTask<ZoneWrite> DeleteZoneAsync(Zone expected, Zone? expectedParent, PendingEvent? announce = null, CancellationToken ct = default) => inner.DeleteZoneAsync(expected, expectedParent, announce, ct);
+        public ValueTask<RecordWrite> UpdateRecordAsync(SkyName name, Record record, long expectedRevision, DateTimeOffset now, Zone expectedZone, PendingEvent? announce = null, CancellationToken ct = default) =>
+            inner.UpdateRecordAsync(name, record, expectedRevision, now, expectedZone, announce, ct);
+        public ValueTask<RecordWrite> DeleteRecordAsync(SkyName name, long expectedRevision, Zone expectedZone, PendingEvent? announce = null, CancellationToken ct = default) =>
+            inner.DeleteRecordAsync(name, expectedRevision, expectedZone, announce, ct);
         public ValueTask<IReadOnlyList<string>> ListRecordNamesAsync(string? under, CancellationToken ct = default) => inner.ListRecordNamesAsync(under, ct);
         public ValueTask<IReadOnlyList<Record>> GetRecordsAsync(IReadOnlyList<string> names, CancellationToken ct = default) => inner.GetRecordsAsync(names, ct);
     }

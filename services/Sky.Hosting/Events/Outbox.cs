@@ -38,9 +38,11 @@ public sealed class EventOutbox(IEventBus bus, TimeProvider time, Options.MeshSe
     /// <summary>
     /// A Lua function for a store's commit script: <c>sky_outbox(key, first, from, count)</c> appends the
     /// <c>count</c> events whose arguments start at <c>ARGV[from]</c> (topic, CloudEvent, write index; see
-    /// <see cref="AppendArguments"/>) and returns their entry ids. <c>first</c> is the revision of write 0.
+    /// <see cref="AppendArguments"/>) and returns their entry ids. <c>first</c> is the revision of write 0. It begins
+    /// and ends with a line break, so it can be joined to other script text.
     /// </summary>
     public const string LuaAppend = """
+
         local function sky_outbox(key, first, from, count)
           local ids = {}
           for j = 0, count - 1 do

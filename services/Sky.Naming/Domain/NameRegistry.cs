@@ -1,4 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
 using Sky.Common.V1;
 using Sky.Events.V1;
 using Sky.Hosting.Errors;
@@ -13,8 +14,10 @@ namespace Sky.Naming.Domain;
 /// The naming service's behaviour, independent of gRPC: validates, decides which zone a name belongs
 /// to and whether the caller may act there, writes through the store, and publishes
 /// "naming.zone.changed" / "naming.record.changed" on <see cref="Topics.Naming"/> after each accepted write.
+/// Each event is prepared before its write and handed to the store with it (a durable store keeps it in the
+/// outbox in the same step); after the write it is published with the store's answer as data, under the same id.
 /// </summary>
-public sealed class NameRegistry(INamingStore store, IEventBus events, TimeProvider time)
+public sealed class NameRegistry(INamingStore store, [FromKeyedServices("naming")] EventOutbox outbox, TimeProvider time)
 {
     public const string RecordChangedType = "naming.record.changed";
     public const string ZoneChangedType = "naming.zone.changed";
@@ -29,13 +32,14 @@ public sealed class NameRegistry(INamingStore store, IEventBus events, TimeProvi
         {
             var parent = await store.FindZoneAsync(name.Canonical, includeSelf: false, ct);
             ZoneRules.RequireCreate(caller, name, parent);
-            var write = await store.CreateZoneAsync(zone, parent, ct);
+            var created = zone.Clone();
+            created.Parent = parent?.Name ?? "";
+            var announce = ZoneEvent(NamingChangeType.Created, created.Clone());
+            var write = await store.CreateZoneAsync(zone, parent, announce, ct);
             switch (write.Outcome)
             {
                 case StoreOutcome.Done:
-                    var created = zone.Clone();
-                    created.Parent = parent?.Name ?? "";
-                    await PublishZoneAsync(NamingChangeType.Created, created.Clone());
+                    await outbox.DeliverAsync([announce], 0, write.Outbox ?? []);
                     return created;
                 case StoreOutcome.AlreadyExists:
                     throw RpcErrors.AlreadyExists("zone", name.Canonical);
@@ -77,13 +81,16 @@ public sealed class NameRegistry(INamingStore store, IEventBus events, TimeProvi
             var zone = await ExistingZoneAsync(name, ct) ?? throw RpcErrors.NotFound("zone", name.Canonical);
             var parent = await store.FindZoneAsync(name.Canonical, includeSelf: false, ct);
             ZoneRules.RequireDelete(caller, zone, parent);
-            var write = await store.DeleteZoneAsync(zone, parent, ct);
+            var expected = zone.Clone();
+            expected.Parent = parent?.Name ?? "";
+            var announce = ZoneEvent(NamingChangeType.Deleted, expected);
+            var write = await store.DeleteZoneAsync(zone, parent, announce, ct);
             switch (write.Outcome)
             {
                 case StoreOutcome.Done:
                     var last = write.Zone!;
                     last.Parent = parent?.Name ?? "";
-                    await PublishZoneAsync(NamingChangeType.Deleted, last);
+                    await outbox.DeliverAsync([Published(announce, ZoneData(NamingChangeType.Deleted, last, announce))], 0, write.Outbox ?? []);
                     return;
                 case StoreOutcome.NotFound:
                     throw RpcErrors.NotFound("zone", name.Canonical);
@@ -107,11 +114,13 @@ public sealed class NameRegistry(INamingStore store, IEventBus events, TimeProvi
                 ?? throw RpcErrors.FailedPrecondition("ZONE_MISSING", name.Canonical,
                     $"no zone encloses '{name}': create the zone '{name.Provider}.{SkyName.RootLabel}' (or one below it) first");
             ZoneRules.RequireWrite(caller, zone, name.Canonical);
-            var write = await store.CreateRecordAsync(name, record, time.GetUtcNow(), zone, ct);
+            var now = time.GetUtcNow();
+            var announce = RecordEvent(NamingChangeType.Created, name, Expected(name, record, now, now, zone), 0);
+            var write = await store.CreateRecordAsync(name, record, now, zone, announce, ct);
             switch (write.Outcome)
             {
                 case StoreOutcome.Done:
-                    await PublishRecordAsync(NamingChangeType.Created, name, write);
+                    await DeliverAsync(announce, NamingChangeType.Created, name, write);
                     return write.Record!;
                 case StoreOutcome.AlreadyExists:
                     throw RpcErrors.AlreadyExists("record", name.Canonical);
@@ -131,11 +140,16 @@ public sealed class NameRegistry(INamingStore store, IEventBus events, TimeProvi
         {
             var zone = await store.FindZoneAsync(name.Canonical, includeSelf: true, ct) ?? throw RpcErrors.NotFound("record", name.Canonical);
             ZoneRules.RequireWrite(caller, zone, name.Canonical);
-            var write = await store.UpdateRecordAsync(name, record, expectedRevision, time.GetUtcNow(), zone, ct);
+            // The record at the expected revision, for the event's created_at: a write that commits found exactly it.
+            var current = await store.GetRecordAsync(name, ct);
+            var now = time.GetUtcNow();
+            var announce = RecordEvent(NamingChangeType.Updated, name,
+                Expected(name, record, now, current?.CreatedAt?.ToDateTimeOffset() ?? now, zone), expectedRevision);
+            var write = await store.UpdateRecordAsync(name, record, expectedRevision, now, zone, announce, ct);
             switch (write.Outcome)
             {
                 case StoreOutcome.Done:
-                    await PublishRecordAsync(NamingChangeType.Updated, name, write);
+                    await DeliverAsync(announce, NamingChangeType.Updated, name, write);
                     return write.Record!;
                 case StoreOutcome.ZoneChanged when attempt < MaxAttempts:
                     continue;
@@ -153,11 +167,15 @@ public sealed class NameRegistry(INamingStore store, IEventBus events, TimeProvi
         {
             var zone = await store.FindZoneAsync(name.Canonical, includeSelf: true, ct) ?? throw RpcErrors.NotFound("record", name.Canonical);
             ZoneRules.RequireWrite(caller, zone, name.Canonical);
-            var write = await store.DeleteRecordAsync(name, expectedRevision, zone, ct);
+            // The record at the expected revision is what a deletion that commits removes.
+            var current = await store.GetRecordAsync(name, ct);
+            var announce = current is null ? null : RecordEvent(NamingChangeType.Deleted, name, current, expectedRevision);
+            var write = await store.DeleteRecordAsync(name, expectedRevision, zone, announce, ct);
             switch (write.Outcome)
             {
                 case StoreOutcome.Done:
-                    await PublishRecordAsync(NamingChangeType.Deleted, name, write);
+                    await DeliverAsync(announce ?? RecordEvent(NamingChangeType.Deleted, name, write.Record!, expectedRevision),
+                        NamingChangeType.Deleted, name, write);
                     return write.Revision;
                 case StoreOutcome.ZoneChanged when attempt < MaxAttempts:
                     continue;
@@ -234,25 +252,47 @@ public sealed class NameRegistry(INamingStore store, IEventBus events, TimeProvi
         : new InvalidOperationException($"unexpected store outcome {outcome} for '{name}'");
 
     // Events are published after the write is stored and whatever the caller's cancellation: an accepted write is always announced.
-    private Task PublishZoneAsync(NamingChangeType change, Zone zone) =>
-        events.PublishAsync(Topics.Naming, ZoneChangedType, new NamingZoneChanged
-        {
-            Change = change,
-            Zone = zone,
-            Time = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
-        }, zone.Name, CancellationToken.None);
+    private PendingEvent ZoneEvent(NamingChangeType change, Zone zone) =>
+        outbox.Prepare(Topics.Naming, ZoneChangedType, new NamingZoneChanged { Change = change, Zone = zone, Time = Timestamp.FromDateTimeOffset(time.GetUtcNow()) }, zone.Name);
 
-    private Task PublishRecordAsync(NamingChangeType change, SkyName name, RecordWrite write) =>
-        events.PublishAsync(Topics.Naming, RecordChangedType, new NamingRecordChanged
-        {
-            Change = change,
-            Name = name.Canonical,
-            Zone = write.Record!.Zone,
-            Owner = write.Record.Owner,
-            Location = new Location { Provider = name.Provider, Region = name.Region ?? "" },
-            Revision = write.Revision,
-            PreviousRevision = write.PreviousRevision,
-            Record = write.Record.Clone(),
-            Time = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
-        }, name.Canonical, CancellationToken.None);
+    private static NamingZoneChanged ZoneData(NamingChangeType change, Zone zone, PendingEvent announce) =>
+        new() { Change = change, Zone = zone, Time = Timestamp.FromDateTimeOffset(announce.Event.Time) };
+
+    /// <summary>The record event as prepared: its revision (and a new record's) is filled from the write.</summary>
+    private PendingEvent RecordEvent(NamingChangeType change, SkyName name, Record record, long previousRevision) =>
+        outbox.Prepare(Topics.Naming, RecordChangedType, RecordData(change, name, record, 0, previousRevision, time.GetUtcNow()), name.Canonical, revisionOf: 0);
+
+    private static NamingRecordChanged RecordData(NamingChangeType change, SkyName name, Record record, long revision, long previousRevision, DateTimeOffset at) => new()
+    {
+        Change = change,
+        Name = name.Canonical,
+        Zone = record.Zone,
+        Owner = record.Owner,
+        Location = new Location { Provider = name.Provider, Region = name.Region ?? "" },
+        Revision = revision,
+        PreviousRevision = previousRevision,
+        Record = record.Clone(),
+        Time = Timestamp.FromDateTimeOffset(at),
+    };
+
+    /// <summary>The record as the store will keep it (what a prepared event carries if its host dies before publishing).</summary>
+    private static Record Expected(SkyName name, Record record, DateTimeOffset now, DateTimeOffset created, Zone zone)
+    {
+        var expected = record.Clone();
+        expected.Name = name.Canonical;
+        expected.Revision = 0;
+        expected.CreatedAt = Timestamp.FromDateTimeOffset(created);
+        expected.UpdatedAt = Timestamp.FromDateTimeOffset(now);
+        expected.Zone = zone.Name;
+        expected.Owner = zone.Owner;
+        return expected;
+    }
+
+    /// <summary>Publishes a committed record write with the store's answer as data, under the prepared event's id.</summary>
+    private Task DeliverAsync(PendingEvent announce, NamingChangeType change, SkyName name, RecordWrite write) =>
+        outbox.DeliverAsync([Published(announce, RecordData(change, name, write.Record!, write.Revision, write.PreviousRevision, announce.Event.Time))],
+            write.Revision, write.Outbox ?? []);
+
+    private static PendingEvent Published(PendingEvent announce, Google.Protobuf.IMessage data) =>
+        announce with { Event = announce.Event with { Data = data }, RevisionOf = -1 };
 }

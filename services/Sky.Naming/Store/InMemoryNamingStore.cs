@@ -1,3 +1,4 @@
+using Sky.Hosting.Events;
 using Google.Protobuf.WellKnownTypes;
 using Sky.Naming.Domain;
 using Sky.Naming.V1;
@@ -50,7 +51,7 @@ public sealed class InMemoryNamingStore : INamingStore
             return ValueTask.FromResult<IReadOnlyList<Zone>>(_index.AllWithParents().ToList());
     }
 
-    public ValueTask<ZoneWrite> CreateZoneAsync(Zone zone, Zone? expectedParent, CancellationToken ct = default)
+    public ValueTask<ZoneWrite> CreateZoneAsync(Zone zone, Zone? expectedParent, PendingEvent? announce = null, CancellationToken ct = default)
     {
         lock (_gate)
         {
@@ -63,7 +64,7 @@ public sealed class InMemoryNamingStore : INamingStore
         }
     }
 
-    public ValueTask<ZoneWrite> DeleteZoneAsync(Zone expected, Zone? expectedParent, CancellationToken ct = default)
+    public ValueTask<ZoneWrite> DeleteZoneAsync(Zone expected, Zone? expectedParent, PendingEvent? announce = null, CancellationToken ct = default)
     {
         lock (_gate)
         {
@@ -80,7 +81,7 @@ public sealed class InMemoryNamingStore : INamingStore
         }
     }
 
-    public ValueTask<RecordWrite> CreateRecordAsync(SkyName name, Record record, DateTimeOffset now, Zone expectedZone, CancellationToken ct = default)
+    public ValueTask<RecordWrite> CreateRecordAsync(SkyName name, Record record, DateTimeOffset now, Zone expectedZone, PendingEvent? announce = null, CancellationToken ct = default)
     {
         lock (_gate)
         {
@@ -99,7 +100,7 @@ public sealed class InMemoryNamingStore : INamingStore
         }
     }
 
-    public ValueTask<RecordWrite> UpdateRecordAsync(SkyName name, Record record, long expectedRevision, DateTimeOffset now, Zone expectedZone, CancellationToken ct = default)
+    public ValueTask<RecordWrite> UpdateRecordAsync(SkyName name, Record record, long expectedRevision, DateTimeOffset now, Zone expectedZone, PendingEvent? announce = null, CancellationToken ct = default)
     {
         lock (_gate)
         {
@@ -112,7 +113,7 @@ public sealed class InMemoryNamingStore : INamingStore
         }
     }
 
-    public ValueTask<RecordWrite> DeleteRecordAsync(SkyName name, long expectedRevision, Zone expectedZone, CancellationToken ct = default)
+    public ValueTask<RecordWrite> DeleteRecordAsync(SkyName name, long expectedRevision, Zone expectedZone, PendingEvent? announce = null, CancellationToken ct = default)
     {
         lock (_gate)
         {

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Sky.Hosting.Errors;
+using Sky.Hosting.Events;
 using Sky.Naming.Domain;
 using Sky.Naming.V1;
 using StackExchange.Redis;
@@ -17,7 +18,8 @@ namespace Sky.Naming.Store;
 ///   record-names           zset  record names, for listing in name order
 ///   record-tree            zset  reversed record names, for "under" filters and zone-emptiness checks
 ///   instances:{service}    set   instance names under "&lt;service&gt;.&lt;region&gt;.&lt;provider&gt;.sky", for Lookup
-/// Each write is one Lua script: it re-checks the deciding zone, the revision and existence, and updates every index atomically.
+/// Each write is one Lua script: it re-checks the deciding zone, the revision and existence, updates every index and
+/// appends the write's event to the naming outbox (sky:outbox:naming), atomically.
 /// </summary>
 public sealed class RedisNamingStore(IConnectionMultiplexer redis) : INamingStore
 {
@@ -27,6 +29,7 @@ public sealed class RedisNamingStore(IConnectionMultiplexer redis) : INamingStor
     private static readonly RedisKey ZoneTree = Prefix + "zone-tree";
     private static readonly RedisKey RecordNames = Prefix + "record-names";
     private static readonly RedisKey RecordTree = Prefix + "record-tree";
+    private static readonly RedisKey Outbox = EventOutbox.Key(Sky.Hosting.Options.MeshService.Naming.Name);
     private static RedisKey RecordKey(string name) => Prefix + "record:" + name;
     private static RedisKey InstancesKey(string service) => Prefix + "instances:" + service;
 
@@ -44,11 +47,11 @@ public sealed class RedisNamingStore(IConnectionMultiplexer redis) : INamingStor
         end
         """;
 
-    // KEYS: record, zones, revision, record-names, record-tree, instances
-    // ARGV: name, tree key, data, created ticks, is-instance, expected zone, expected owner, candidate zones...
-    private const string CreateRecordScript = EnclosingZone + """
+    // KEYS: record, zones, revision, record-names, record-tree, instances, outbox
+    // ARGV: name, tree key, data, created ticks, is-instance, expected zone, expected owner, event (4: see Announce), candidate zones...
+    private const string CreateRecordScript = EnclosingZone + EventOutbox.LuaAppend + """
 
-        local zone, owner = enclosing_zone(KEYS[2], 8)
+        local zone, owner = enclosing_zone(KEYS[2], 12)
         if zone ~= ARGV[6] or owner ~= ARGV[7] then return {'zone-changed'} end
         local current = redis.call('HGET', KEYS[1], 'rev')
         if current then return {'exists', tonumber(current)} end
@@ -57,28 +60,30 @@ public sealed class RedisNamingStore(IConnectionMultiplexer redis) : INamingStor
         redis.call('ZADD', KEYS[4], 0, ARGV[1])
         redis.call('ZADD', KEYS[5], 0, ARGV[2])
         if ARGV[5] == '1' then redis.call('SADD', KEYS[6], ARGV[1]) end
-        return {'done', rev, 0, ARGV[4]}
+        local ids = sky_outbox(KEYS[7], rev, 9, tonumber(ARGV[8]))
+        return {'done', rev, 0, ARGV[4], unpack(ids)}
         """;
 
-    // KEYS: record, zones, revision
-    // ARGV: expected revision, data, expected zone, expected owner, candidate zones...
-    private const string UpdateRecordScript = EnclosingZone + """
+    // KEYS: record, zones, revision, outbox
+    // ARGV: expected revision, data, expected zone, expected owner, event (4), candidate zones...
+    private const string UpdateRecordScript = EnclosingZone + EventOutbox.LuaAppend + """
 
-        local zone, owner = enclosing_zone(KEYS[2], 5)
+        local zone, owner = enclosing_zone(KEYS[2], 9)
         if zone ~= ARGV[3] or owner ~= ARGV[4] then return {'zone-changed'} end
         local current = redis.call('HGET', KEYS[1], 'rev')
         if not current then return {'not-found'} end
         if current ~= ARGV[1] then return {'stale', tonumber(current)} end
         local rev = redis.call('INCR', KEYS[3])
         redis.call('HSET', KEYS[1], 'rev', rev, 'data', ARGV[2])
-        return {'done', rev, tonumber(current), redis.call('HGET', KEYS[1], 'created')}
+        local ids = sky_outbox(KEYS[4], rev, 6, tonumber(ARGV[5]))
+        return {'done', rev, tonumber(current), redis.call('HGET', KEYS[1], 'created'), unpack(ids)}
         """;
 
-    // KEYS: record, zones, revision, record-names, record-tree, instances
-    // ARGV: name, tree key, expected revision, expected zone, expected owner, candidate zones...
-    private const string DeleteRecordScript = EnclosingZone + """
+    // KEYS: record, zones, revision, record-names, record-tree, instances, outbox
+    // ARGV: name, tree key, expected revision, expected zone, expected owner, event (4), candidate zones...
+    private const string DeleteRecordScript = EnclosingZone + EventOutbox.LuaAppend + """
 
-        local zone, owner = enclosing_zone(KEYS[2], 6)
+        local zone, owner = enclosing_zone(KEYS[2], 10)
         if zone ~= ARGV[4] or owner ~= ARGV[5] then return {'zone-changed'} end
         local current = redis.call('HGET', KEYS[1], 'rev')
         if not current then return {'not-found'} end
@@ -90,30 +95,32 @@ public sealed class RedisNamingStore(IConnectionMultiplexer redis) : INamingStor
         redis.call('ZREM', KEYS[4], ARGV[1])
         redis.call('ZREM', KEYS[5], ARGV[2])
         redis.call('SREM', KEYS[6], ARGV[1])
-        return {'done', rev, tonumber(current), created, data}
+        local ids = sky_outbox(KEYS[7], rev, 7, tonumber(ARGV[6]))
+        return {'done', rev, tonumber(current), created, data, unpack(ids)}
         """;
 
-    // KEYS: zones, zone-tree
-    // ARGV: name, tree key, zone JSON, expected parent, expected parent owner, candidate parents...
-    private const string CreateZoneScript = EnclosingZone + """
+    // KEYS: zones, zone-tree, outbox
+    // ARGV: name, tree key, zone JSON, expected parent, expected parent owner, event (4), candidate parents...
+    private const string CreateZoneScript = EnclosingZone + EventOutbox.LuaAppend + """
 
-        local parent, owner = enclosing_zone(KEYS[1], 6)
+        local parent, owner = enclosing_zone(KEYS[1], 10)
         if parent ~= ARGV[4] or owner ~= ARGV[5] then return {'zone-changed'} end
         if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {'exists'} end
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
         redis.call('ZADD', KEYS[2], 0, ARGV[2])
-        return {'done'}
+        local ids = sky_outbox(KEYS[3], 0, 7, tonumber(ARGV[6]))
+        return {'done', unpack(ids)}
         """;
 
-    // KEYS: zones, zone-tree, record-tree
-    // ARGV: name, tree key, expected owner, expected parent, expected parent owner, candidate parents...
+    // KEYS: zones, zone-tree, record-tree, outbox
+    // ARGV: name, tree key, expected owner, expected parent, expected parent owner, event (4), candidate parents...
     // With no sub-zone below it, every record at or below the zone's name belongs to the zone.
-    private const string DeleteZoneScript = EnclosingZone + """
+    private const string DeleteZoneScript = EnclosingZone + EventOutbox.LuaAppend + """
 
         local json = redis.call('HGET', KEYS[1], ARGV[1])
         if not json then return {'not-found'} end
         if cjson.decode(json).owner ~= ARGV[3] then return {'zone-changed'} end
-        local parent, owner = enclosing_zone(KEYS[1], 6)
+        local parent, owner = enclosing_zone(KEYS[1], 10)
         if parent ~= ARGV[4] or owner ~= ARGV[5] then return {'zone-changed'} end
         local below = redis.call('ZRANGEBYLEX', KEYS[2], '[' .. ARGV[2] .. '.', '(' .. ARGV[2] .. '/', 'LIMIT', 0, 1)
         if #below > 0 then return {'not-empty', 'sub-zone', below[1]} end
@@ -122,7 +129,8 @@ public sealed class RedisNamingStore(IConnectionMultiplexer redis) : INamingStor
         if #records > 0 then return {'not-empty', 'record', records[1]} end
         redis.call('HDEL', KEYS[1], ARGV[1])
         redis.call('ZREM', KEYS[2], ARGV[2])
-        return {'done', json}
+        local ids = sky_outbox(KEYS[4], 0, 7, tonumber(ARGV[6]))
+        return {'done', json, unpack(ids)}
         """;
 
     private IDatabase Db => redis.GetDatabase();
@@ -158,78 +166,81 @@ public sealed class RedisNamingStore(IConnectionMultiplexer redis) : INamingStor
         return new ZoneIndex(entries.Select(e => ParseZone(e.Value!))).AllWithParents().ToList();
     }
 
-    public async ValueTask<ZoneWrite> CreateZoneAsync(Zone zone, Zone? expectedParent, CancellationToken ct = default)
+    public async ValueTask<ZoneWrite> CreateZoneAsync(Zone zone, Zone? expectedParent, PendingEvent? announce = null, CancellationToken ct = default)
     {
         var stored = zone.Clone();
         stored.Parent = "";
         RedisValue[] args = [stored.Name, NameTree.TreeKey(stored.Name), Formatter.Format(stored),
-            expectedParent?.Name ?? "", expectedParent?.Owner ?? "", .. Candidates(stored.Name, includeSelf: false)];
-        var result = await RunAsync(CreateZoneScript, [Zones, ZoneTree], args);
+            expectedParent?.Name ?? "", expectedParent?.Owner ?? "", .. Announce(announce), .. Candidates(stored.Name, includeSelf: false)];
+        var result = await RunAsync(CreateZoneScript, [Zones, ZoneTree, Outbox], args);
         return Status(result) switch
         {
-            "done" => new ZoneWrite(StoreOutcome.Done, stored),
+            "done" => new ZoneWrite(StoreOutcome.Done, stored, Outbox: OutboxIds(result, 1)),
             "exists" => new ZoneWrite(StoreOutcome.AlreadyExists),
             var other => new ZoneWrite(Outcome(other)),
         };
     }
 
-    public async ValueTask<ZoneWrite> DeleteZoneAsync(Zone expected, Zone? expectedParent, CancellationToken ct = default)
+    public async ValueTask<ZoneWrite> DeleteZoneAsync(Zone expected, Zone? expectedParent, PendingEvent? announce = null, CancellationToken ct = default)
     {
         RedisValue[] args = [expected.Name, NameTree.TreeKey(expected.Name), expected.Owner,
-            expectedParent?.Name ?? "", expectedParent?.Owner ?? "", .. Candidates(expected.Name, includeSelf: false)];
-        var result = await RunAsync(DeleteZoneScript, [Zones, ZoneTree, RecordTree], args);
+            expectedParent?.Name ?? "", expectedParent?.Owner ?? "", .. Announce(announce), .. Candidates(expected.Name, includeSelf: false)];
+        var result = await RunAsync(DeleteZoneScript, [Zones, ZoneTree, RecordTree, Outbox], args);
         return Status(result) switch
         {
-            "done" => new ZoneWrite(StoreOutcome.Done, ParseZone((string)result[1]!)),
+            "done" => new ZoneWrite(StoreOutcome.Done, ParseZone((string)result[1]!), Outbox: OutboxIds(result, 2)),
             "not-empty" => new ZoneWrite(StoreOutcome.ZoneNotEmpty,
                 Blocker: $"the {(string)result[1]!} '{NameTree.FromTreeKey((string)result[2]!)}'"),
             var other => new ZoneWrite(Outcome(other)),
         };
     }
 
-    public async ValueTask<RecordWrite> CreateRecordAsync(SkyName name, Record record, DateTimeOffset now, Zone expectedZone, CancellationToken ct = default)
+    public async ValueTask<RecordWrite> CreateRecordAsync(SkyName name, Record record, DateTimeOffset now, Zone expectedZone, PendingEvent? announce = null, CancellationToken ct = default)
     {
         var isInstance = name.Kind == SkyNameKind.Instance;
         var data = Data(record, now);
         var created = now.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture);
         RedisKey[] keys = [RecordKey(name.Canonical), Zones, Revision, RecordNames, RecordTree,
-            InstancesKey(isInstance ? NameTree.ServiceOf(name) : "")];
+            InstancesKey(isInstance ? NameTree.ServiceOf(name) : ""), Outbox];
         RedisValue[] args = [name.Canonical, NameTree.TreeKey(name.Canonical), data, created, isInstance ? "1" : "0",
-            expectedZone.Name, expectedZone.Owner, .. Candidates(name.Canonical, includeSelf: true)];
+            expectedZone.Name, expectedZone.Owner, .. Announce(announce), .. Candidates(name.Canonical, includeSelf: true)];
         var result = await RunAsync(CreateRecordScript, keys, args);
         return Status(result) switch
         {
-            "done" => new RecordWrite(StoreOutcome.Done, Stored(name.Canonical, data, (long)result[1], created, expectedZone), (long)result[1]),
+            "done" => new RecordWrite(StoreOutcome.Done, Stored(name.Canonical, data, (long)result[1], created, expectedZone), (long)result[1],
+                Outbox: OutboxIds(result, 4)),
             "exists" => new RecordWrite(StoreOutcome.AlreadyExists, PreviousRevision: (long)result[1]),
             var other => new RecordWrite(Outcome(other)),
         };
     }
 
-    public async ValueTask<RecordWrite> UpdateRecordAsync(SkyName name, Record record, long expectedRevision, DateTimeOffset now, Zone expectedZone, CancellationToken ct = default)
+    public async ValueTask<RecordWrite> UpdateRecordAsync(SkyName name, Record record, long expectedRevision, DateTimeOffset now, Zone expectedZone,
+        PendingEvent? announce = null, CancellationToken ct = default)
     {
         var data = Data(record, now);
-        RedisValue[] args = [expectedRevision, data, expectedZone.Name, expectedZone.Owner, .. Candidates(name.Canonical, includeSelf: true)];
-        var result = await RunAsync(UpdateRecordScript, [RecordKey(name.Canonical), Zones, Revision], args);
+        RedisValue[] args = [expectedRevision, data, expectedZone.Name, expectedZone.Owner, .. Announce(announce), .. Candidates(name.Canonical, includeSelf: true)];
+        var result = await RunAsync(UpdateRecordScript, [RecordKey(name.Canonical), Zones, Revision, Outbox], args);
         return Status(result) switch
         {
             "done" => new RecordWrite(StoreOutcome.Done, Stored(name.Canonical, data, (long)result[1], (string)result[3]!, expectedZone),
-                (long)result[1], (long)result[2]),
+                (long)result[1], (long)result[2], OutboxIds(result, 4)),
             "stale" => new RecordWrite(StoreOutcome.StaleRevision, PreviousRevision: (long)result[1]),
             var other => new RecordWrite(Outcome(other)),
         };
     }
 
-    public async ValueTask<RecordWrite> DeleteRecordAsync(SkyName name, long expectedRevision, Zone expectedZone, CancellationToken ct = default)
+    public async ValueTask<RecordWrite> DeleteRecordAsync(SkyName name, long expectedRevision, Zone expectedZone, PendingEvent? announce = null, CancellationToken ct = default)
     {
         RedisKey[] keys = [RecordKey(name.Canonical), Zones, Revision, RecordNames, RecordTree,
-            InstancesKey(name.Kind == SkyNameKind.Instance ? NameTree.ServiceOf(name) : "")];
+            InstancesKey(name.Kind == SkyNameKind.Instance ? NameTree.ServiceOf(name) : ""), Outbox];
         RedisValue[] args = [name.Canonical, NameTree.TreeKey(name.Canonical), expectedRevision,
-            expectedZone.Name, expectedZone.Owner, .. Candidates(name.Canonical, includeSelf: true)];
+            expectedZone.Name, expectedZone.Owner, .. Announce(announce), .. Candidates(name.Canonical, includeSelf: true)];
         var result = await RunAsync(DeleteRecordScript, keys, args);
         return Status(result) switch
         {
             "done" => new RecordWrite(StoreOutcome.Done,
-                Stored(name.Canonical, (string)result[4]!, (long)result[2], (string)result[3]!, expectedZone), (long)result[1], (long)result[2]),
+                Stored(name.Canonical, (string)result[4]!, (long)result[2], (string)result[3]!, expectedZone), (long)result[1], (long)result[2],
+                OutboxIds(result, 5)),
             "stale" => new RecordWrite(StoreOutcome.StaleRevision, PreviousRevision: (long)result[1]),
             var other => new RecordWrite(Outcome(other)),
         };
@@ -273,6 +284,17 @@ public sealed class RedisNamingStore(IConnectionMultiplexer redis) : INamingStor
         var values = await db.HashGetAsync(Zones, [.. names.Select(n => (RedisValue)n)]);
         return new ZoneIndex(values.Where(v => !v.IsNull).Select(v => ParseZone(v!)));
     }
+
+    /// <summary>A write's event as four script arguments: how many (0 or 1), then EventOutbox.AppendArguments' three.</summary>
+    private static RedisValue[] Announce(PendingEvent? announce)
+    {
+        if (announce is null) return [0, "", "", -1];
+        var args = new List<RedisValue>(4) { 1 };
+        EventOutbox.AppendArguments(args, [announce]);
+        return [.. args];
+    }
+
+    private static RedisValue[] OutboxIds(RedisResult[] result, int from) => [.. result.Skip(from).Select(r => (RedisValue)r)];
 
     private static RedisValue[] Candidates(string name, bool includeSelf) =>
         [.. NameTree.Enclosing(name, includeSelf).Select(n => (RedisValue)n)];
