@@ -60,10 +60,13 @@ public sealed class TestMesh : IAsyncDisposable
         var builder = MeshHost.CreateBuilder(options, OperatorKey.FromSecret(token));
         builder.WebHost.UseTestServer();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddSingleton(new PeerHandlerFactory(address =>
-            peerMeshes.First(p => address.Host.StartsWith(p.Key.Name + ".", StringComparison.Ordinal)).Value._server.CreateHandler()));
+        TestServer? self = null;
+        builder.Services.AddSingleton(new PeerHandlerFactory(address => address == PeerChannels.SelfAddress
+            ? self!.CreateHandler()
+            : peerMeshes.First(p => address.Host.StartsWith(p.Key.Name + ".", StringComparison.Ordinal)).Value._server.CreateHandler()));
         configure?.Invoke(builder);
         var app = builder.Build().MapSkyMesh();
+        self = app.GetTestServer();
         await app.StartAsync();
         return new TestMesh(app, token, options);
     }
