@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, (string About, Func<Figures, TimeSpan, T
     ["directory-query"] = ("100k offers: ranked 3-clause queries in process (p50/p99) and over gRPC beside the floor", DirectoryBench.QueryAsync),
     ["directory-register"] = ("registrations with leases: in memory, over gRPC, and on Redis beside redis-benchmark", DirectoryBench.RegisterAsync),
     ["directory-watch"] = ("watch latency from write to delivered change: in memory, and across two hosts on Redis", DirectoryBench.WatchAsync),
+    ["placement"] = ("real GCP+Azure+Lambda catalogs: load time, every single-task YAML, a diamond and a 1->4->1 fan-out with 500 GB edges, a 50-task random DAG", PlacementBench.RunAsync),
     ["events-redis"] = ("Redis Streams events between two processes: published and delivered per second, publish->handle p50/p99, beside redis-benchmark XADD", EventsBench.RedisAsync),
 };
 

@@ -33,12 +33,16 @@ public static class CliContext
 
     public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
+    /// <summary>A JSON document built by hand (its keys are already snake_case).</summary>
+    public static void WriteJsonNode(System.Text.Json.Nodes.JsonNode node) => Console.Out.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
     /// <summary>Runs a command body against a mesh connection, turning failures into one line and an exit code.</summary>
-    public static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<MeshConnection, bool, Task<int>> body)
+    public static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<MeshConnection, bool, Task<int>> body,
+        Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configureEmbedded = null)
     {
         try
         {
-            await using var mesh = await MeshConnection.OpenAsync(parse.GetValue(Endpoint), parse.GetValue(Token), ct);
+            await using var mesh = await MeshConnection.OpenAsync(parse.GetValue(Endpoint), parse.GetValue(Token), ct, configureEmbedded);
             try
             {
                 return await body(mesh, parse.GetValue(Json));

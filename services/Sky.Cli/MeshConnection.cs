@@ -26,7 +26,8 @@ public sealed class MeshConnection : IAsyncDisposable
     /// <summary>True for a mesh started in this process: it lives for one command, so nothing about it is worth caching.</summary>
     public bool IsEmbedded => _embedded is not null;
 
-    public static async Task<MeshConnection> OpenAsync(string? endpoint, string? token, CancellationToken ct)
+    public static async Task<MeshConnection> OpenAsync(string? endpoint, string? token, CancellationToken ct,
+        Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configureEmbedded = null)
     {
         if (!string.IsNullOrWhiteSpace(endpoint))
         {
@@ -35,7 +36,7 @@ public sealed class MeshConnection : IAsyncDisposable
             return new MeshConnection(BearerChannel.Create(uri, token ?? ReadOperatorTokenFile()), uri.ToString().TrimEnd('/'), null);
         }
 
-        var embedded = await MeshHost.StartEmbeddedAsync(ct);
+        var embedded = await MeshHost.StartEmbeddedAsync(new MeshOptions(), configureEmbedded, ct);
         return new MeshConnection(BearerChannel.Create(embedded.Grpc, token ?? embedded.OperatorToken), "in-process", embedded);
     }
 

@@ -16,5 +16,7 @@ var root = new RootCommand("sky: plan, launch, move data and pay across clouds w
     CatalogCommand.Create(),
     GridsCommand.Create(),
     GpusCommand.Create(),
+    PlanCommand.Create(),
 };
+foreach (var command in JobsCommand.Create()) root.Add(command);
 return await root.Parse(args).InvokeAsync();

@@ -43,11 +43,16 @@ public static class MeshHost
     public static Task<EmbeddedMesh> StartEmbeddedAsync(CancellationToken ct = default) => StartEmbeddedAsync(new MeshOptions(), ct);
 
     /// <summary>As above with other <paramref name="options"/> (e.g. a Redis store); ports are always free ones.</summary>
-    public static async Task<EmbeddedMesh> StartEmbeddedAsync(MeshOptions options, CancellationToken ct = default)
+    public static async Task<EmbeddedMesh> StartEmbeddedAsync(MeshOptions options, CancellationToken ct = default) =>
+        await StartEmbeddedAsync(options, null, ct);
+
+    /// <summary>As above, with <paramref name="configure"/> swapping parts before the host is built (e.g. no built-in catalog).</summary>
+    public static async Task<EmbeddedMesh> StartEmbeddedAsync(MeshOptions options, Action<WebApplicationBuilder>? configure, CancellationToken ct = default)
     {
         var secret = ApiKeys.NewSecret();
         var builder = CreateBuilder(options with { GrpcPort = 0, HttpPort = 0, Announce = false }, OperatorKey.FromSecret(secret));
         builder.Logging.SetMinimumLevel(LogLevel.Error);
+        configure?.Invoke(builder);
         var app = builder.Build().MapSkyMesh();
         await app.StartAsync(ct);
         var (grpc, http) = SkyMesh.BoundAddresses(app);

@@ -22,7 +22,7 @@ public static class CatalogCommand
         return catalog;
     }
 
-    private sealed record CloudFile(string Cloud, string Path);
+    public sealed record CloudFile(string Cloud, string Path);
 
     private static Command ImportCommand()
     {
@@ -67,7 +67,7 @@ public static class CatalogCommand
     }
 
     /// <summary>The files to import, or a clear error when DIR is not a catalog folder.</summary>
-    private static List<CloudFile> FindFiles(string dir, List<string> clouds)
+    public static List<CloudFile> FindFiles(string dir, List<string> clouds)
     {
         var root = System.IO.Path.GetFullPath(dir);
         if (!System.IO.Directory.Exists(root)) throw new CliException($"catalog folder '{dir}' does not exist");
@@ -100,7 +100,7 @@ public static class CatalogCommand
 
     private static string VmsCsv(string root, string cloud) => System.IO.Path.Combine(root, cloud, "vms.csv");
 
-    private static async Task<ImportCatalogResponse> ImportAsync(Sky.Directory.V1.Directory.DirectoryClient client, CloudFile file, bool replace, CancellationToken ct)
+    public static async Task<ImportCatalogResponse> ImportAsync(Sky.Directory.V1.Directory.DirectoryClient client, CloudFile file, bool replace, CancellationToken ct)
     {
         using var call = client.ImportCatalog(cancellationToken: ct);
         try

@@ -13,7 +13,8 @@ namespace Sky.Cli.Commands;
 public static partial class Flags
 {
     /// <summary>Parses the flags first (a bad one exits 2, a missing file 1, without touching the mesh), then runs the body.</summary>
-    public static Task<int> RunAsync<T>(ParseResult parse, CancellationToken ct, Func<T> flags, Func<MeshConnection, bool, T, Task<int>> body)
+    public static Task<int> RunAsync<T>(ParseResult parse, CancellationToken ct, Func<T> flags, Func<MeshConnection, bool, T, Task<int>> body,
+        Func<T, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>?>? configureEmbedded = null)
     {
         T parsed;
         try
@@ -30,7 +31,7 @@ public static partial class Flags
             CliContext.Fail(ex.Message);
             return Task.FromResult(ex.ExitCode);
         }
-        return CliContext.RunAsync(parse, ct, (mesh, json) => body(mesh, json, parsed));
+        return CliContext.RunAsync(parse, ct, (mesh, json) => body(mesh, json, parsed), configureEmbedded?.Invoke(parsed));
     }
 
     /// <summary>

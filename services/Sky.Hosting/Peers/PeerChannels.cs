@@ -3,6 +3,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Hosting;
 using Sky.Hosting.Identity;
 using Sky.Hosting.Options;
 
@@ -14,7 +15,8 @@ namespace Sky.Hosting.Peers;
 /// memory, so any split of the five services over processes behaves the same. Calls carry the operator key (hosts of
 /// one mesh share it) so a peer admits them.
 /// </summary>
-public sealed class PeerChannels(MeshOptions options, OperatorKey operatorKey, IServer server, PeerHandlerFactory? handlers = null) : IDisposable
+public sealed class PeerChannels(MeshOptions options, OperatorKey operatorKey, IServer server, IHostApplicationLifetime lifetime,
+    PeerHandlerFactory? handlers = null) : IDisposable
 {
     /// <summary>The address a host without sockets (a test server) gives itself; its handler factory must serve it.</summary>
     public static readonly Uri SelfAddress = new("http://self.peer.test");
@@ -38,9 +40,11 @@ public sealed class PeerChannels(MeshOptions options, OperatorKey operatorKey, I
             return BearerChannel.Create(address, operatorKey.Secret, handlers?.Create(address));
         });
 
-    // Kestrel lists the gRPC endpoint first (see SkyMesh.BoundAddresses); a test server lists none.
+    // Kestrel lists the gRPC endpoint first (see SkyMesh.BoundAddresses) once it is listening; a test server lists none.
     private Uri Self()
     {
+        if (!lifetime.ApplicationStarted.IsCancellationRequested)
+            throw new RpcException(new Status(StatusCode.Unavailable, "this host has not started listening yet"));
         var first = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         return first is null ? SelfAddress : new Uri(first.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1"));
     }

@@ -1,0 +1,173 @@
+using Sky.Hosting.Errors;
+using Sky.Hosting.Identity;
+using Sky.Placement.Catalog;
+using Sky.Placement.Optimizer;
+using Sky.Placement.V1;
+
+namespace Sky.Placement.Engine;
+
+/// <summary>Settings of the placement service.</summary>
+public sealed record PlacementOptions
+{
+    /// <summary>How long a plan may be launched after it was made (its prices may be stale after).</summary>
+    public TimeSpan PlanLifetime { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long Plan waits for the first read of the directory before answering UNAVAILABLE.</summary>
+    public TimeSpan CatalogWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Provisioning attempts per task (failovers and recoveries included) before the task fails.</summary>
+    public int MaxAttempts { get; init; } = 8;
+
+    /// <summary>Back-off before the second attempt; it doubles per attempt up to <see cref="RetryBackoffCap"/>, with jitter.</summary>
+    public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan RetryBackoffCap { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// The broker's behaviour, independent of gRPC: plans task graphs on the directory's offers (through
+/// <see cref="DirectoryFeed"/>), stores plans for Launch, and runs jobs.
+/// </summary>
+public sealed partial class PlacementEngine(
+    DirectoryFeed feed, JobPlanner planner, IPlanStore plans, IJobStore jobs, JobRunner runner, TimeProvider time, PlacementOptions options)
+{
+    public async Task<LaunchResponse> LaunchAsync(LaunchRequest request, Principal caller, CancellationToken ct)
+    {
+        if (request.RequestId.Length > 128) throw RpcErrors.InvalidArgument("request_id", "at most 128 characters");
+        StoredPlan stored;
+        switch (request.SourceCase)
+        {
+            case LaunchRequest.SourceOneofCase.Spec:
+                var planned = await PlanAsync(request.Spec, caller, ct);
+                stored = (await plans.GetAsync(planned.PlanId, ct))!;
+                break;
+            case LaunchRequest.SourceOneofCase.PlanId:
+                stored = await plans.GetAsync(request.PlanId, ct) is { } found && (caller.IsOperator || found.TenantId == caller.Scope)
+                    ? found : throw RpcErrors.NotFound("plan", request.PlanId);
+                if (stored.ExpiresAt < time.GetUtcNow())
+                    throw RpcErrors.FailedPrecondition("PLAN_EXPIRED", request.PlanId, $"plan {request.PlanId} expired at {stored.ExpiresAt:O}: plan again");
+                break;
+            default:
+                throw RpcErrors.InvalidArgument("source", "give spec or plan_id");
+        }
+        var jobId = "job-" + Guid.NewGuid().ToString("N")[..20];
+        if (request.RequestId.Length > 0)
+        {
+            var holder = await jobs.ClaimRequestAsync(stored.TenantId, request.RequestId, jobId, ct);
+            if (holder != jobId && await jobs.GetAsync(holder, ct) is { } existing)
+                return new LaunchResponse { JobId = existing.JobId, PlanId = existing.PlanId, QuoteId = existing.QuoteId };
+        }
+        // The stored plan is run as planned: every task fixed where the plan put it.
+        var graph = SpecReader.Graph(stored.Spec);
+        var policy = SpecReader.Policy(stored.Spec, graph);
+        var catalog = await CatalogAsync(ct);
+        var chosen = stored.Response.Tasks.ToDictionary(t => t.Task, t => Candidate(t.Chosen), StringComparer.Ordinal);
+        var job = planner.Plan(graph, catalog, policy with { Fixed = chosen }, ct);
+        var name = request.Name.Length > 0 ? request.Name : graph.Name ?? graph.Tasks[0].Name;
+        await runner.StartAsync(jobId, stored.TenantId, name, stored.PlanId, stored.Response.QuoteId, job, policy, stored.Response.PriceBookRevision, ct);
+        return new LaunchResponse { JobId = jobId, PlanId = stored.PlanId, QuoteId = stored.Response.QuoteId };
+    }
+
+    private static Candidate Candidate(Sky.Placement.V1.TaskPlacement p) => new()
+    {
+        OfferId = p.OfferId,
+        Provider = p.Location.Provider,
+        Region = p.Location.Region,
+        Zone = p.Location.Zone.Length == 0 ? null : p.Location.Zone,
+        InstanceType = p.InstanceType,
+        Accelerators = p.Accelerators.Count == 0 ? null : $"{p.Accelerators[0].Name}:{p.Accelerators[0].Count}",
+        UseSpot = p.UseSpot,
+        NumNodes = p.NumNodes,
+        HourlyCost = p.HourlyCost.ToDecimal(),
+    };
+
+    /// <summary>A job the caller may see: its own (a tenant), any (the operator); others are NOT_FOUND so ids do not leak.</summary>
+    public async Task<Job> GetJobAsync(string jobId, Principal caller, CancellationToken ct)
+    {
+        if (jobId.Length == 0) throw RpcErrors.InvalidArgument("job_id", "required");
+        var job = runner.Current(jobId) ?? await jobs.GetAsync(jobId, ct);
+        if (job is null || (!caller.IsOperator && job.TenantId != caller.Scope)) throw RpcErrors.NotFound("job", jobId);
+        return job;
+    }
+
+    public async Task<ListJobsResponse> ListJobsAsync(ListJobsRequest request, Principal caller, CancellationToken ct)
+    {
+        string? tenant = caller.IsOperator ? (request.TenantId.Length == 0 ? null : request.TenantId) : caller.Scope;
+        if (!caller.IsOperator && request.TenantId.Length > 0 && request.TenantId != caller.Scope)
+            throw RpcErrors.PermissionDenied($"{caller} may not list the jobs of tenant '{request.TenantId}'");
+        var all = (await jobs.ListAsync(tenant, ct)).Select(j => runner.Current(j.JobId) ?? j)
+            .Where(j => request.States.Count == 0 || request.States.Contains(j.State)).ToList();
+        var (page, next) = Sky.Hosting.Store.Paging.Slice(all, request.Page);
+        var response = new ListJobsResponse { Page = next };
+        response.Jobs.AddRange(page);
+        return response;
+    }
+
+    public async Task<CancelJobResponse> CancelJobAsync(string jobId, Principal caller, CancellationToken ct)
+    {
+        var job = await GetJobAsync(jobId, caller, ct);
+        if (JobRunner.IsFinal(job.State)) return new CancelJobResponse { State = job.State };
+        var state = await runner.CancelAsync(jobId);
+        return new CancelJobResponse { State = state ?? job.State };
+    }
+
+    public async IAsyncEnumerable<StreamJobLogsResponse> LogsAsync(StreamJobLogsRequest request, Principal caller,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await GetJobAsync(request.JobId, caller, ct);
+        await foreach (var line in runner.LogsAsync(request.JobId, request.Task, request.Follow, ct)) yield return line;
+    }
+
+    public async IAsyncEnumerable<Job> WatchAsync(string jobId, Principal caller, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var stored = await GetJobAsync(jobId, caller, ct);
+        var any = false;
+        await foreach (var job in runner.WatchAsync(jobId, ct))
+        {
+            any = true;
+            yield return job;
+        }
+        if (!any) yield return stored;   // run by another process (or before a restart): what the store has
+    }
+
+    public async Task<PlanResponse> PlanAsync(JobSpec? spec, Principal caller, CancellationToken ct)
+    {
+        if (spec is null) throw RpcErrors.InvalidArgument("spec", "required");
+        var tenant = SpecReader.TenantOf(spec, caller);
+        var graph = SpecReader.Graph(spec);
+        var policy = SpecReader.Policy(spec, graph);
+        var catalog = await CatalogAsync(ct);
+        JobPlan job;
+        try
+        {
+            job = planner.Plan(graph, catalog, policy, ct);
+        }
+        catch (NoCandidatesException e)
+        {
+            throw RpcErrors.FailedPrecondition("NO_OFFER", e.Task, e.Message);
+        }
+        catch (NoFeasiblePlanException e)
+        {
+            throw RpcErrors.FailedPrecondition("NO_FEASIBLE_PLAN", graph.Name ?? graph.Tasks[0].Name, e.Message);
+        }
+        var planId = "plan-" + Guid.NewGuid().ToString("N")[..20];
+        var expires = time.GetUtcNow() + options.PlanLifetime;
+        var response = PlanProto.Response(job, planId, catalog.Revision, expires);
+        await plans.PutAsync(new StoredPlan(planId, tenant, spec, response, expires), ct);
+        return response;
+    }
+
+    private async Task<CatalogSnapshot> CatalogAsync(CancellationToken ct)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(options.CatalogWait);
+        try
+        {
+            return await feed.CurrentAsync(options.CatalogWait, wait.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw RpcErrors.Unavailable("placement has not read the directory's offers yet; is the directory reachable?");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+namespace Sky.Placement.Tasks;
+
+/// <summary>
+/// The tasks of a task YAML in dependency order (a task comes after every task it depends on; among tasks whose
+/// dependencies are met, the earlier in the file comes first), with every field that was kept but not acted on.
+/// </summary>
+public sealed record TaskGraph(string? Name, IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<IgnoredField> IgnoredFields)
+{
+    /// <summary>The task named <paramref name="name"/>, or null.</summary>
+    public TaskSpec? Find(string name) => Tasks.FirstOrDefault(t => t.Name == name);
+
+    /// <summary>The task named <paramref name="name"/>; a missing one is a programming error.</summary>
+    public TaskSpec this[string name] => Find(name) ?? throw new KeyNotFoundException($"No task named '{name}'.");
+}
+
+/// <summary>One task (one YAML document).</summary>
+public sealed record TaskSpec
+{
+    /// <summary>The YAML `name`, or "task-&lt;index&gt;" when it has none.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>0-based position among the file's tasks (empty documents and a leading name-only document not counted).</summary>
+    public required int Index { get; init; }
+
+    /// <summary>`num_nodes`, default 1.</summary>
+    public int NumNodes { get; init; } = 1;
+
+    /// <summary>Ways to run a node, at least one; from `resources` with `any_of` / `ordered` applied.</summary>
+    public required IReadOnlyList<ResourceCandidate> Candidates { get; init; }
+
+    /// <summary>True for `ordered` (try the candidates in this order); false for `any_of` or one candidate (cheapest wins).</summary>
+    public bool CandidatesOrdered { get; init; }
+
+    /// <summary>`inputs`: data the task reads, with sizes in GB (10^9 bytes).</summary>
+    public IReadOnlyList<DataEntry> Inputs { get; init; } = [];
+
+    /// <summary>`outputs`: data the task writes, with sizes in GB.</summary>
+    public IReadOnlyList<DataEntry> Outputs { get; init; } = [];
+
+    public decimal InputsGb => Inputs.Sum(e => e.SizeGb);
+    public decimal OutputsGb => Outputs.Sum(e => e.SizeGb);
+
+    public string? Setup { get; init; }
+    public string? Run { get; init; }
+
+    /// <summary>`envs` in file order; a null value is one to be given at launch (as SkyPilot allows).</summary>
+    public IReadOnlyDictionary<string, string?> Envs { get; init; } = EmptyVariables;
+
+    /// <summary>`secrets` in file order, like <see cref="Envs"/>; a list of names gives null values.</summary>
+    public IReadOnlyDictionary<string, string?> Secrets { get; init; } = EmptyVariables;
+
+    /// <summary>Names of the tasks this one depends on (the previous document in a chain, or `depends_on`).</summary>
+    public IReadOnlyList<string> DependsOn { get; init; } = [];
+
+    /// <summary>`resources.max_hourly_cost` of the base resources (candidates carry their own after overrides).</summary>
+    public decimal? MaxHourlyCost { get; init; }
+
+    /// <summary>Fields of this task kept but not acted on.</summary>
+    public IReadOnlyList<IgnoredField> Ignored { get; init; } = [];
+
+    /// <summary>Where the task's document starts.</summary>
+    public int Line { get; init; }
+    public int Column { get; init; }
+
+    internal static readonly IReadOnlyDictionary<string, string?> EmptyVariables =
+        new System.Collections.ObjectModel.ReadOnlyDictionary<string, string?>(new OrderedDictionary<string, string?>());
+}
+
+/// <summary>One `inputs` / `outputs` entry: a path or URI and its estimated size in GB.</summary>
+public sealed record DataEntry(string Path, decimal SizeGb, int Line, int Column);
+
+/// <summary>
+/// A field Sky.Mesh keeps but does not act on, with its value as written: where it is, why it is not acted on.
+/// </summary>
+public sealed record IgnoredField(string Task, string Field, int Line, int Column, string Reason, YamlValue Value)
+{
+    /// <summary>The contract's form (sky.placement.v1.IgnoredField).</summary>
+    public Sky.Placement.V1.IgnoredField ToProto() =>
+        new() { Task = Task, Field = Field, Line = Line, Column = Column, Reason = Reason };
+}
