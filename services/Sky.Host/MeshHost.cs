@@ -52,6 +52,8 @@ public static class MeshHost
         var secret = ApiKeys.NewSecret();
         var builder = CreateBuilder(options with { GrpcPort = 0, HttpPort = 0, Announce = false }, OperatorKey.FromSecret(secret));
         builder.Logging.SetMinimumLevel(LogLevel.Error);
+        // The process's standard output belongs to its command (sky --json): the mesh logs to standard error.
+        builder.Logging.ClearProviders().AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         configure?.Invoke(builder);
         var app = builder.Build().MapSkyMesh();
         await app.StartAsync(ct);

@@ -83,7 +83,7 @@ public sealed class DirectoryFeed(PeerChannels peers, IEventBus events, TimeProv
                 await ApplyAsync(stoppingToken);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        catch (Exception) when (stoppingToken.IsCancellationRequested) { }   // stopping: a call cut short is no error
     }
 
     private async Task FirstLoadAsync(CancellationToken ct)
