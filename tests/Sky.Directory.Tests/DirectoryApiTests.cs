@@ -337,6 +337,27 @@ public sealed class DirectoryApiTests
         Assert.Equal(5_000_000_000, (await aws.GetThroughputGridAsync(new())).Entries.Single().BitsPerSecond);
     }
 
+    [Fact]
+    public async Task Egress_tiers_must_ascend_and_end_unbounded_so_every_volume_has_a_price()
+    {
+        await using var mesh = await TestMesh.StartAsync("directory");
+        var client = mesh.Client<DirectoryClient>();
+        foreach (var (tiers, bad) in new[]
+        {
+            (new long[] { 10_240, 51_200 }, 1),   // the last tier bounded: volumes past 51,200 GB would have no price
+            (new long[] { 0, 0 }, 0),             // an unbounded tier before the last
+            (new long[] { 10_240, 10_240, 0 }, 1),// not ascending
+        })
+        {
+            var entry = Egress("aws", "us-east-1", "internet", "", 0.09m);
+            entry.Tiers.Clear();
+            entry.Tiers.AddRange(tiers.Select(t => new EgressTier { UpToGb = t, PricePerGb = Offers.Usd(0.05m) }));
+            var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => client.PutEgressPriceGridAsync(new PutEgressPriceGridRequest { Entries = { entry } }).ResponseAsync);
+            Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.StatusCode);
+            Assert.Contains($"entries[0].tiers[{bad}].up_to_gb", e.Status.Detail);
+        }
+    }
+
     private static EgressPrice Egress(string srcProvider, string srcRegion, string dstProvider, string dstRegion, decimal perGb) => new()
     {
         Src = new Location { Provider = srcProvider, Region = srcRegion },

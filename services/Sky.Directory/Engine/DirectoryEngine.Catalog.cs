@@ -135,8 +135,9 @@ public sealed partial class DirectoryEngine
             {
                 var tier = e.Tiers[t];
                 var last = t == e.Tiers.Count - 1;
-                if (tier.UpToGb < 0 || (!last && tier.UpToGb == 0) || (t > 0 && tier.UpToGb != 0 && tier.UpToGb <= e.Tiers[t - 1].UpToGb))
-                    throw RpcErrors.InvalidArgument($"{field}.tiers[{t}].up_to_gb", "tiers ascend; only the last may be 0 (no bound)");
+                // Every volume must have a price, so the last tier is unbounded (0), and only the last.
+                if (tier.UpToGb < 0 || (last != (tier.UpToGb == 0)) || (t > 0 && !last && tier.UpToGb <= e.Tiers[t - 1].UpToGb))
+                    throw RpcErrors.InvalidArgument($"{field}.tiers[{t}].up_to_gb", "tiers ascend and the last one, only, is 0 (no bound)");
                 CheckPrice(tier.PricePerGb, $"{field}.tiers[{t}].price_per_gb");
             }
             if (!caller.ActsForProvider(e.Src.Provider))
