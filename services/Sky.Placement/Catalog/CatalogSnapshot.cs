@@ -80,6 +80,25 @@ public sealed class CatalogSnapshot
         return _cpuOnly;
     }
 
+    private ComputeOffer[][]? _cpuZonesOnDemand, _cpuZonesSpot;
+
+    /// <summary>
+    /// The CPU-only offers with a price of the kind asked (spot or on demand), one array per zone, each cheapest first
+    /// (then by offer id): a CPU-only task reads a zone only until its few cheapest fitting offers are found. Built on
+    /// first use per snapshot.
+    /// </summary>
+    public IReadOnlyList<ComputeOffer[]> CpuOnlyByZone(bool spot)
+    {
+        ref var cache = ref spot ? ref _cpuZonesSpot : ref _cpuZonesOnDemand;
+        if (Volatile.Read(ref cache) is { } built) return built;
+        var zones = _cpuOnly.Where(o => o.Hourly(spot) is not null)
+            .GroupBy(o => (o.Provider, o.Region, o.Zone))
+            .Select(g => g.OrderBy(o => o.Hourly(spot)!.Value).ThenBy(o => o.OfferId, StringComparer.Ordinal).ToArray())
+            .ToArray();
+        Volatile.Write(ref cache, zones);
+        return zones;
+    }
+
     /// <summary>A new snapshot with <paramref name="upserts"/> put (unless older than what it holds) and <paramref name="removals"/> gone.</summary>
     public CatalogSnapshot With(IEnumerable<ComputeOffer> upserts, IEnumerable<(string OfferId, long Revision)> removals, long revision)
     {

@@ -138,46 +138,68 @@ public sealed class JobPlanner(OptimizerOptions? options = null, IEgressAdjuster
         var kept = new Dictionary<(string, string, string, int), List<Candidate>>();
         var seen = new HashSet<(string, bool)>();
         var reasons = new Rejections();
+        var several = task.Candidates.Count > 1;
         for (var i = 0; i < task.Candidates.Count; i++)
         {
             var request = task.Candidates[i];
             var names = request.Accelerators.Count == 0 ? null : request.Accelerators.Select(a => a.Name).ToList();
-            var several = task.Candidates.Count > 1;
-            foreach (var offer in catalog.Candidates(request.InstanceType, names))
+            // A CPU-only request reads each zone's offers cheapest first and stops at the zone's few cheapest that fit;
+            // other requests read the index's list for their instance type or accelerators.
+            if (request.InstanceType is null && names is null)
             {
-                // Cheapest checks first: a CPU-only task scans every CPU-only offer of the catalog.
-                if (offer.Hourly(request.UseSpot) is not { } price) { reasons.NoPrice++; continue; }
-                if (!Fits(request, offer)) { reasons.Shape++; continue; }
-                var accelerator = MatchAccelerator(request, offer);
-                if (accelerator < 0) { reasons.Accelerator++; continue; }
-                if (offer.Availability == Sky.Directory.V1.Availability.Unavailable) { reasons.Unavailable++; continue; }
-                if (!policy.Admits(offer.Provider, offer.Region, offer.Zone)) { reasons.Policy++; continue; }
-                if (request.MaxHourlyCost is { } cap && price > cap) { reasons.Budget++; continue; }
-                if (several && !seen.Add((offer.OfferId, request.UseSpot))) continue;
-                var rank = !ranked ? 0 : (task.CandidatesOrdered ? i * 64 : 0) + (request.AcceleratorsOrdered ? accelerator : 0) + 1;
-                var hourly = price * task.NumNodes;
-                if (!kept.TryGetValue((offer.Provider, offer.Region, offer.Zone, rank), out var zone))
-                    kept[(offer.Provider, offer.Region, offer.Zone, rank)] = zone = new List<Candidate>(KeptPerZone + 1);
-                if (zone.Count == KeptPerZone && zone[^1].HourlyCost <= hourly) continue;
-                var at = zone.Count;
-                while (at > 0 && zone[at - 1].HourlyCost > hourly) at--;
-                zone.Insert(at, new Candidate
+                foreach (var zoneOffers in catalog.CpuOnlyByZone(request.UseSpot))
                 {
-                    OfferId = offer.OfferId,
-                    Provider = offer.Provider,
-                    Region = offer.Region,
-                    Zone = offer.Zone.Length == 0 ? null : offer.Zone,
-                    InstanceType = offer.InstanceType,
-                    Accelerators = offer.Accelerators,
-                    UseSpot = request.UseSpot,
-                    NumNodes = task.NumNodes,
-                    HourlyCost = hourly,
-                    PreferenceRank = rank,
-                });
-                if (zone.Count > KeptPerZone) zone.RemoveAt(KeptPerZone);
+                    var accepted = 0;
+                    foreach (var offer in zoneOffers)
+                        if (Consider(offer, request, i) && ++accepted == KeptPerZone) break;
+                }
+            }
+            else
+            {
+                foreach (var offer in catalog.Candidates(request.InstanceType, names)) Consider(offer, request, i);
             }
         }
         if (kept.Count == 0) throw new NoCandidatesException(task.Name, reasons.Explain(task, catalog));
+        return Ordered(kept);
+
+        // True when the offer can run the request under the policy (whether or not it beat the zone's kept ones).
+        bool Consider(ComputeOffer offer, ResourceCandidate request, int i)
+        {
+            if (offer.Hourly(request.UseSpot) is not { } price) { reasons.NoPrice++; return false; }
+            if (!Fits(request, offer)) { reasons.Shape++; return false; }
+            var accelerator = MatchAccelerator(request, offer);
+            if (accelerator < 0) { reasons.Accelerator++; return false; }
+            if (offer.Availability == Sky.Directory.V1.Availability.Unavailable) { reasons.Unavailable++; return false; }
+            if (!policy.Admits(offer.Provider, offer.Region, offer.Zone)) { reasons.Policy++; return false; }
+            if (request.MaxHourlyCost is { } cap && price > cap) { reasons.Budget++; return false; }
+            if (several && !seen.Add((offer.OfferId, request.UseSpot))) return true;
+            var rank = !ranked ? 0 : (task.CandidatesOrdered ? i * 64 : 0) + (request.AcceleratorsOrdered ? accelerator : 0) + 1;
+            var hourly = price * task.NumNodes;
+            if (!kept.TryGetValue((offer.Provider, offer.Region, offer.Zone, rank), out var zone))
+                kept[(offer.Provider, offer.Region, offer.Zone, rank)] = zone = new List<Candidate>(KeptPerZone + 1);
+            if (zone.Count == KeptPerZone && zone[^1].HourlyCost <= hourly) return true;
+            var at = zone.Count;
+            while (at > 0 && zone[at - 1].HourlyCost > hourly) at--;
+            zone.Insert(at, new Candidate
+            {
+                OfferId = offer.OfferId,
+                Provider = offer.Provider,
+                Region = offer.Region,
+                Zone = offer.Zone.Length == 0 ? null : offer.Zone,
+                InstanceType = offer.InstanceType,
+                Accelerators = offer.Accelerators,
+                UseSpot = request.UseSpot,
+                NumNodes = task.NumNodes,
+                HourlyCost = hourly,
+                PreferenceRank = rank,
+            });
+            if (zone.Count > KeptPerZone) zone.RemoveAt(KeptPerZone);
+            return true;
+        }
+    }
+
+    private static List<Candidate> Ordered(Dictionary<(string, string, string, int), List<Candidate>> kept)
+    {
         // A stable order (cheapest first, then offer id) so equal plans come out the same every time.
         var result = kept.Values.SelectMany(z => z).ToList();
         result.Sort((a, b) => a.HourlyCost != b.HourlyCost ? a.HourlyCost.CompareTo(b.HourlyCost) : string.CompareOrdinal(a.OfferId, b.OfferId));
