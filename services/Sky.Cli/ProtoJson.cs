@@ -16,6 +16,9 @@ public static class ProtoJson
     private static readonly JsonFormatter Compact = new(JsonFormatter.Settings.Default
         .WithPreserveProtoFieldNames(true).WithFormatDefaultValues(true));
 
+    /// <summary>One message as indented JSON text (to embed in a larger document).</summary>
+    public static string Format(IMessage message) => Indented.Format(message);
+
     /// <summary>One message as one indented JSON document (a command's whole answer).</summary>
     public static void Write(IMessage message) => Console.Out.WriteLine(Indented.Format(message));
 

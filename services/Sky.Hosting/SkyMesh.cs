@@ -162,7 +162,8 @@ public static class SkyMesh
         return (Loopback(addresses[0]), Loopback(addresses[1]));
     }
 
-    private static string Loopback(string address) => address.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1");
+    /// <summary>A bound address as a client dials it (a wildcard bind is reached on loopback).</summary>
+    internal static string Loopback(string address) => address.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1");
 
     /// <summary>The event bus <c>--events</c> names, and where handled event ids are kept (the state store).</summary>
     private static void AddEvents(WebApplicationBuilder builder, MeshOptions options)

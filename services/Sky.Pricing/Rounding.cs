@@ -13,4 +13,10 @@ public static class Rounding
 
     /// <summary>The amount rounded to the cent, half away from zero.</summary>
     public static decimal ToCents(decimal amount) => Math.Round(amount, CentDecimals, MidpointRounding.AwayFromZero);
+
+    /// <summary>Decimal places of Money (units + nanos).</summary>
+    public const int NanoDecimals = 9;
+
+    /// <summary>The amount rounded to the nano, half away from zero: what fits in Money when a contract carries it.</summary>
+    public static decimal ToNanos(decimal amount) => Math.Round(amount, NanoDecimals, MidpointRounding.AwayFromZero);
 }

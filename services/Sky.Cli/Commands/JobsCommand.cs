@@ -64,7 +64,7 @@ public static class JobsCommand
                 await FollowAsync(client, launched.JobId, print: !json, ct);
                 var job = (await client.GetJobAsync(new GetJobRequest { JobId = launched.JobId }, cancellationToken: ct)).Job;
                 if (json)
-                    CliContext.WriteJsonNode(new JsonObject { ["plan"] = PlanCommand.ToJson(plan), ["job"] = JsonNode.Parse(ProtoJsonText(job)) });
+                    CliContext.WriteJsonNode(new JsonObject { ["plan"] = PlanCommand.ToJson(plan), ["job"] = JsonNode.Parse(ProtoJson.Format(job)) });
                 else RenderJob(job, plan);
                 return job.State == JobState.Succeeded ? 0 : 1;
             },
@@ -76,9 +76,6 @@ public static class JobsCommand
                 }));
         return command;
     }
-
-    private static string ProtoJsonText(Google.Protobuf.IMessage message) =>
-        new Google.Protobuf.JsonFormatter(Google.Protobuf.JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true).WithFormatDefaultValues(true)).Format(message);
 
     private static async Task FollowAsync(PlacementClient client, string jobId, bool print, CancellationToken ct)
     {

@@ -46,7 +46,7 @@ public sealed class PeerChannels(MeshOptions options, OperatorKey operatorKey, I
         if (!lifetime.ApplicationStarted.IsCancellationRequested)
             throw new RpcException(new Status(StatusCode.Unavailable, "this host has not started listening yet"));
         var first = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-        return first is null ? SelfAddress : new Uri(first.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1"));
+        return first is null ? SelfAddress : new Uri(SkyMesh.Loopback(first));
     }
 
     public void Dispose()

@@ -11,8 +11,8 @@ public static class PlanProto
 {
     public const string Currency = "USD";
 
-    /// <summary>Money from an exact amount, rounded to the nano (Money's precision) half away from zero.</summary>
-    public static Money Usd(decimal amount) => Money.FromDecimal(Math.Round(amount, 9, MidpointRounding.AwayFromZero), Currency);
+    /// <summary>Money from an exact amount, rounded to the nano (Money's precision) by the pricing engine's rule.</summary>
+    public static Money Usd(decimal amount) => Money.FromDecimal(Sky.Pricing.Rounding.ToNanos(amount), Currency);
 
     public static Objective ToProto(PlacementObjective objective) => objective switch
     {
@@ -37,15 +37,8 @@ public static class PlanProto
             EstimatedDuration = Duration.FromTimeSpan(TimeSpan.FromHours((double)hours)),
             OfferId = c.OfferId,
         };
-        if (c.Accelerators is { } accelerators)
-        {
-            var colon = accelerators.LastIndexOf(':');
-            placement.Accelerators.Add(new Sky.Common.V1.Accelerator
-            {
-                Name = colon < 0 ? accelerators : accelerators[..colon],
-                Count = colon < 0 ? 1 : int.Parse(accelerators[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture),
-            });
-        }
+        if (Sky.Placement.Providers.NodeRequest.ParseAccelerators(c.Accelerators) is (string name, var count))
+            placement.Accelerators.Add(new Sky.Common.V1.Accelerator { Name = name, Count = count });
         return placement;
     }
 
