@@ -205,6 +205,33 @@ public sealed class DirectoryApiTests
     }
 
     [Fact]
+    public async Task A_repeated_query_is_answered_from_the_cache_only_while_nothing_changed()
+    {
+        await using var mesh = await StartAsync();
+        var aws = await ProviderAsync(mesh, "aws");
+        await aws.RegisterAsync(Offers.Register(Offers.Postgres("aws", "eu-west-1", "pg-1", price: 2m)));
+        var request = new QueryOffersRequest { Selector = "service=postgres", Preference = new Preference { PriceWeight = 1 }, Page = new PageRequest { PageSize = 5 } };
+
+        var first = await aws.QueryOffersAsync(request);
+        var cached = await aws.QueryOffersAsync(request);
+        Assert.Equal(first, cached);
+
+        // A write changes the view: the same request now sees it, at the new revision.
+        var cheaper = await aws.RegisterAsync(Offers.Register(Offers.Postgres("aws", "eu-west-1", "pg-2", price: 1m)));
+        var after = await aws.QueryOffersAsync(request);
+        Assert.Equal(["pg-2", "pg-1"], after.Offers.Select(o => o.Key.Split('.')[0]));
+        Assert.Equal(cheaper.Offer.Revision, after.Revision);
+        await aws.RegisterAsync(Offers.Register(Offers.Postgres("aws", "eu-west-1", "pg-2", price: 3m)));   // a price change
+        Assert.Equal(["pg-1", "pg-2"], (await aws.QueryOffersAsync(request)).Offers.Select(o => o.Key.Split('.')[0]));
+
+        // A grid write moves the revision but not the offers: the cached answer carries the current revision.
+        var grid = await aws.PutEgressPriceGridAsync(new PutEgressPriceGridRequest { Entries = { Egress("aws", "eu-west-1", "internet", "", 0.09m) } });
+        var atGrid = await aws.QueryOffersAsync(request);
+        Assert.Equal(grid.Revision, atGrid.Revision);
+        Assert.Equal(["pg-1", "pg-2"], atGrid.Offers.Select(o => o.Key.Split('.')[0]));
+    }
+
+    [Fact]
     public async Task A_bad_selector_is_invalid_argument_pointing_at_the_character()
     {
         await using var mesh = await StartAsync();

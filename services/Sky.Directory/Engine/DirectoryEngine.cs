@@ -29,6 +29,9 @@ public sealed record DirectoryOptions
 
     /// <summary>Responses a watcher may fall behind by before its stream is ended (RESOURCE_EXHAUSTED).</summary>
     public int WatchBacklog { get; init; } = 10_000;
+
+    /// <summary>QueryOffers answers kept until the view changes; 0 turns the cache off.</summary>
+    public int QueryCacheEntries { get; init; } = 1024;
 }
 
 /// <summary>
@@ -48,6 +51,12 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
     private readonly List<Watcher> _watchers = [];
     private readonly Dictionary<GridKind, (long Revision, IReadOnlyList<IMessage> Entries)> _gridCache = [];
     private long _revision;
+    // Bumped under the write lock whenever the view changes (a load, an applied change): a cached answer is valid
+    // exactly while the generation it was computed at is the current one.
+    private long _generation;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ByteString, CachedQuery> _queries = new();
+
+    private sealed record CachedQuery(long Generation, IReadOnlyList<Offer> Offers, Sky.Common.V1.PageResponse Page);
 
     public DirectoryOptions Options => options;
     public TimeProvider Time => time;
@@ -97,6 +106,7 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
             foreach (var entry in offers) _index.Upsert(OfferView.From(entry.Offer!));
             _history.Clear(revision + 1);
             Interlocked.Exchange(ref _revision, revision);
+            _generation++;
         }
         finally { _lock.ExitWriteLock(); }
     }
@@ -125,6 +135,7 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
                 }
             }
             foreach (var item in applied) _history.Add(item);
+            if (applied.Count > 0) _generation++;
             if (revision > _revision) Interlocked.Exchange(ref _revision, revision);
             foreach (var watcher in _watchers) watcher.Offer(applied, _revision);
         }
@@ -296,14 +307,33 @@ public sealed partial class DirectoryEngine(IDirectoryLog log, TimeProvider time
         IReadOnlyList<Offer> offers;
         Sky.Common.V1.PageResponse page;
         long revision;
+        // A query's answer is a pure function of the view and the request, so answers are cached until the view
+        // changes: many clients asking the same question (the cheapest A100s, a service's instances) cost one lookup
+        // between writes, as Kubernetes' watch cache serves lists. The key is the request's encoding; the cache is
+        // emptied when it fills. Leases are refreshed below on every answer, cached or not.
+        var key = options.QueryCacheEntries > 0 ? request.ToByteString() : null;
         _lock.EnterReadLock();
         try
         {
-            (offers, page) = OfferQuery.Execute(_index, request);
-            revision = _revision;
+            if (key is not null && _queries.TryGetValue(key, out var hit) && hit.Generation == _generation)
+            {
+                // The view has not changed since, so the answer holds at the current revision (a grid write moves
+                // the revision, not the view).
+                (offers, page, revision) = (hit.Offers, hit.Page, _revision);
+            }
+            else
+            {
+                (offers, page) = OfferQuery.Execute(_index, request);
+                revision = _revision;
+                if (key is not null)
+                {
+                    if (_queries.Count >= options.QueryCacheEntries) _queries.Clear();
+                    _queries[key] = new CachedQuery(_generation, offers, page);
+                }
+            }
         }
         finally { _lock.ExitReadLock(); }
-        var response = new QueryOffersResponse { Page = page, Revision = revision };
+        var response = new QueryOffersResponse { Page = page.Clone(), Revision = revision };
         response.Offers.AddRange(await WithLeasesAsync(offers, ct));
         return response;
     }
