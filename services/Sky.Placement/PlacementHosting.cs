@@ -18,7 +18,9 @@ public static class PlacementHosting
     {
         var services = builder.Services;
         services.TryAddSingleton(new PlacementOptions());
-        services.TryAddSingleton(new JobPlanner());
+        services.AddSingleton<PeeringFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<PeeringFeed>());
+        services.TryAddSingleton(sp => new JobPlanner(null, sp.GetRequiredService<PeeringFeed>().InForce));
         services.AddSingleton<IPlanStore>(sp => sp.GetRequiredService<MeshOptions>().Store.IsRedis
             ? new RedisPlanStore(sp.GetRequiredService<IConnectionMultiplexer>())
             : new MemoryPlanStore(sp.GetRequiredService<TimeProvider>()));

@@ -67,6 +67,15 @@ public sealed class EgressTiers : IReadOnlyList<EgressBand>, IEquatable<EgressTi
 
     public int Count => bands.Length;
 
+    /// <summary>The same tiers with every price above <paramref name="maxPricePerGb"/> lowered to it (a peering price cap).</summary>
+    public EgressTiers CappedAt(decimal maxPricePerGb)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxPricePerGb);
+        foreach (var band in bands)
+            if (band.PricePerGb > maxPricePerGb) return new EgressTiers(bands.Select(b => b with { PricePerGb = Math.Min(b.PricePerGb, maxPricePerGb) }));
+        return this;
+    }
+
     public EgressBand this[int index] => bands[index];
 
     /// <summary>True when one price applies to every GB.</summary>

@@ -12,6 +12,8 @@ public enum PeeringTerms
     /// <see cref="PeeringAgreement.PricePerGb"/> each; volume past the cap pays the tiers.
     /// </summary>
     CappedVolume,
+    /// <summary>Each GB costs its tier's list price, but never more than <see cref="PeeringAgreement.PricePerGb"/>.</summary>
+    PriceCap,
 }
 
 /// <summary>
@@ -45,7 +47,10 @@ public sealed record PeeringAgreement : IEgressAdjuster
     public decimal DiscountPercent { get; private init; }
     /// <summary>GB per billing period at <see cref="PricePerGb"/>, for <see cref="PeeringTerms.CappedVolume"/>.</summary>
     public decimal VolumeCapGb { get; private init; }
-    /// <summary>The agreed price per GB under the cap, for <see cref="PeeringTerms.CappedVolume"/>.</summary>
+    /// <summary>
+    /// The agreed price per GB under the volume cap (<see cref="PeeringTerms.CappedVolume"/>), or the highest price
+    /// per GB (<see cref="PeeringTerms.PriceCap"/>).
+    /// </summary>
     public decimal PricePerGb { get; private init; }
 
     /// <summary>Covered traffic is free.</summary>
@@ -69,6 +74,13 @@ public sealed record PeeringAgreement : IEgressAdjuster
         return new(id, srcProvider, srcRegion, dstProvider, dstRegion, PeeringTerms.CappedVolume) { VolumeCapGb = capGb, PricePerGb = pricePerGb };
     }
 
+    /// <summary>Each GB costs its tier's price but at most <paramref name="maxPricePerGb"/> (&gt;= 0).</summary>
+    public static PeeringAgreement PriceCap(string id, string srcProvider, string srcRegion, string dstProvider, string dstRegion, decimal maxPricePerGb)
+    {
+        if (maxPricePerGb < 0) throw new ArgumentOutOfRangeException(nameof(maxPricePerGb), maxPricePerGb, $"peering agreement {id}: price cap must be >= 0");
+        return new(id, srcProvider, srcRegion, dstProvider, dstRegion, PeeringTerms.PriceCap) { PricePerGb = maxPricePerGb };
+    }
+
     public bool Covers(string srcProvider, string srcRegion, string dstProvider, string dstRegion) =>
         Matches(SrcProvider, SrcRegion, srcProvider, srcRegion) && Matches(DstProvider, DstRegion, dstProvider, dstRegion);
 
@@ -82,6 +94,7 @@ public sealed record PeeringAgreement : IEgressAdjuster
         PeeringTerms.Free => 0m,
         PeeringTerms.Discount => charge.ListCost * (100m - DiscountPercent) / 100m,
         PeeringTerms.CappedVolume => CappedCost(charge),
+        PeeringTerms.PriceCap => charge.Tiers.CappedAt(PricePerGb).Cost(charge.Gb, charge.AlreadyUsedGb),
         _ => throw new InvalidOperationException($"peering agreement {Id}: unknown terms {Terms}"),
     };
 

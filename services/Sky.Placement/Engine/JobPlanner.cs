@@ -68,10 +68,13 @@ public sealed class NoCandidatesException(string task, string message) : Excepti
 /// Turns a task graph into a placement problem over the catalog's offers and solves it. Candidates come from the
 /// catalog's indexes (instance type, accelerator model, CPU-only), then each task's conditions and the policy filter
 /// them; prices are per hour for all nodes (spot prices when asked). The egress grid and throughput grid of a
-/// snapshot are built once and reused by every plan on that snapshot.
+/// snapshot are built once and reused by every plan on that snapshot. Egress is priced with the peering agreements
+/// in force when the plan is made (<paramref name="peering"/> is asked once per plan).
 /// </summary>
-public sealed class JobPlanner(OptimizerOptions? options = null, IEgressAdjuster? peering = null)
+public sealed class JobPlanner(OptimizerOptions? options, Func<IEgressAdjuster?>? peering)
 {
+    public JobPlanner(OptimizerOptions? options = null, IEgressAdjuster? peering = null) : this(options, peering is null ? null : () => peering) { }
+
     // SkyPilot's default when a task names no instance type, accelerator or CPU count: 8+ vCPUs, 4 GiB per vCPU.
     private static readonly QuantityBound DefaultCpus = new(8, OrMore: true);
     private static readonly MemoryBound DefaultMemory = new(4, OrMore: true, PerVcpu: true);
@@ -104,7 +107,7 @@ public sealed class JobPlanner(OptimizerOptions? options = null, IEgressAdjuster
             Deadline = policy.Deadline,
             MaxHourlyCost = policy.MaxHourlyCost,
             MaxJobCost = policy.MaxJobCost,
-            Egress = new EgressPricer(egress, peering),
+            Egress = new EgressPricer(egress, peering?.Invoke()),
             Throughput = throughput,
         };
         return new JobPlan(graph, problem, _optimizer.Optimize(problem, ct));
