@@ -55,8 +55,18 @@ public sealed record PlanningPolicy
     }
 }
 
-/// <summary>A task graph planned: the problem given to the optimizer and its answer.</summary>
-public sealed record JobPlan(TaskGraph Graph, PlacementProblem Problem, PlacementPlan Plan);
+/// <summary>
+/// A task graph planned: the problem given to the optimizer and its answer. The problem's first tasks are the graph's,
+/// in its order; after them come the located buckets the tasks read (<see cref="IsData"/>), fixed where they are.
+/// </summary>
+public sealed record JobPlan(TaskGraph Graph, PlacementProblem Problem, PlacementPlan Plan)
+{
+    /// <summary>True for a bucket a task reads: it runs nothing and appears in a plan only as the source of its egress.</summary>
+    public bool IsData(PlacementTask task) => task.Index >= Graph.Tasks.Count;
+
+    /// <summary>Where each task of the graph runs (the buckets left out), in dependency order.</summary>
+    public IEnumerable<TaskPlacement> TaskPlacements => Plan.Tasks.Where(t => !IsData(t.Task));
+}
 
 /// <summary>A task no offer can run under the policy; the message says which condition emptied the list.</summary>
 public sealed class NoCandidatesException(string task, string message) : Exception(message)
@@ -99,6 +109,19 @@ public sealed class JobPlanner(OptimizerOptions? options, Func<IEgressAdjuster?>
         foreach (var task in graph.Tasks)
             foreach (var parent in task.DependsOn)
                 edges.Add(new TaskEdge(index[parent], index[task.Name], graph[parent].OutputsGb));
+        // A located bucket is a task fixed in its region that costs nothing: reading it is an edge like any other, so
+        // every solver prices its egress per region pair and counts its transfer time, with no special case.
+        foreach (var task in graph.Tasks)
+            foreach (var input in task.Inputs)
+            {
+                if (input.Location is not { } at || input.SizeGb == 0) continue;
+                var bucket = new Candidate
+                {
+                    OfferId = "bucket:" + input.Path, Provider = at.Provider, Region = at.Region, InstanceType = "bucket", HourlyCost = 0m,
+                };
+                tasks.Add(new PlacementTask(tasks.Count, input.Path, 0m, [bucket]));
+                edges.Add(new TaskEdge(tasks.Count - 1, index[task.Name], input.SizeGb));
+            }
         var problem = new PlacementProblem
         {
             Tasks = tasks,

@@ -51,7 +51,7 @@ public sealed class JobRunner(
         var now = Timestamp.FromDateTimeOffset(time.GetUtcNow());
         var job = new Job { JobId = jobId, TenantId = tenant, Name = name, State = JobState.Pending, PlanId = planId, QuoteId = quoteId, CreatedAt = now };
         var placed = new Dictionary<string, Candidate>(StringComparer.Ordinal);
-        foreach (var p in plan.Plan.Tasks)
+        foreach (var p in plan.TaskPlacements)
         {
             placed[p.Task.Name] = p.Chosen;
             var task = new JobTask { Task = p.Task.Name, State = JobState.Pending, Placement = PlanProto.Placement(p.Task.Name, p.Chosen, p.ComputeCost, p.Task.DurationHours) };

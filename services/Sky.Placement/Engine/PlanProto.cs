@@ -64,7 +64,7 @@ public static class PlanProto
             },
         };
         if (plan.Makespan is { } makespan) response.EstimatedDuration = Duration.FromTimeSpan(makespan);
-        foreach (var placed in plan.Tasks)
+        foreach (var placed in job.TaskPlacements)
         {
             var spec = job.Graph[placed.Task.Name];
             var task = new TaskPlan

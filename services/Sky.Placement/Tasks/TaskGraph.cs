@@ -66,8 +66,32 @@ public sealed record TaskSpec
         new System.Collections.ObjectModel.ReadOnlyDictionary<string, string?>(new OrderedDictionary<string, string?>());
 }
 
-/// <summary>One `inputs` / `outputs` entry: a path or URI and its estimated size in GB.</summary>
-public sealed record DataEntry(string Path, decimal SizeGb, int Line, int Column);
+/// <summary>
+/// One `inputs` / `outputs` entry: a path or URI and its estimated size in GB, and for a cloud bucket whose region is
+/// given (`{size_gb: N, infra: cloud/region}`, our extension) where it is: reading it is then priced as egress from there.
+/// </summary>
+public sealed record DataEntry(string Path, decimal SizeGb, int Line, int Column)
+{
+    /// <summary>The bucket's provider and region; null for a local path or a bucket whose region is not given.</summary>
+    public DataLocation? Location { get; init; }
+
+    /// <summary>The provider a URI's scheme names (s3 = aws, gs = gcp, az or an Azure blob URL = azure); null for a local path or another store.</summary>
+    public static string? ProviderOf(string path)
+    {
+        if (path.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)) return "aws";
+        if (path.StartsWith("gs://", StringComparison.OrdinalIgnoreCase)) return "gcp";
+        if (path.StartsWith("az://", StringComparison.OrdinalIgnoreCase)) return "azure";
+        if (Uri.TryCreate(path, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps
+            && uri.Host.EndsWith(".blob.core.windows.net", StringComparison.OrdinalIgnoreCase)) return "azure";
+        return null;
+    }
+}
+
+/// <summary>Where a bucket is.</summary>
+public sealed record DataLocation(string Provider, string Region)
+{
+    public override string ToString() => $"{Provider}/{Region}";
+}
 
 /// <summary>
 /// A field Sky.Mesh keeps but does not act on, with its value as written: where it is, why it is not acted on.

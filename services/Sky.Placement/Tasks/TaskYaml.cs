@@ -131,7 +131,7 @@ public static partial class TaskYaml
                     spec = spec with { Secrets = Variables(value, key, errors, requireEnvNames: false) };
                     break;
                 case "inputs":
-                    spec = spec with { Inputs = Data(value, key, errors) };
+                    spec = spec with { Inputs = Data(value, key, errors, (name, ignored)) };
                     break;
                 case "outputs":
                     spec = spec with { Outputs = Data(value, key, errors) };
@@ -229,8 +229,11 @@ public static partial class TaskYaml
         return variables.Count == 0 ? TaskSpec.EmptyVariables : new ReadOnlyDictionary<string, string?>(variables);
     }
 
-    /// <summary>`inputs` / `outputs`: {path: estimated size in GB}. SkyPilot allows one entry; several are summed.</summary>
-    private static IReadOnlyList<DataEntry> Data(YamlValue value, string path, ErrorSink errors)
+    /// <summary>
+    /// `inputs` / `outputs`: {path: estimated size in GB}. SkyPilot allows one entry; several are summed. Our extension
+    /// says where a bucket is, so reading it is priced per region pair: {s3://bucket/data: {size_gb: 100, infra: aws/us-east-1}}.
+    /// </summary>
+    private static IReadOnlyList<DataEntry> Data(YamlValue value, string path, ErrorSink errors, (string Task, List<IgnoredField> List)? unpriced = null)
     {
         if (ResourceValues.IsNull(value)) return [];
         if (value is not YamlMapping mapping)
@@ -247,10 +250,54 @@ public static partial class TaskYaml
                 errors.Add(entry.Key, entryPath, "needs its estimated size in GB");
                 continue;
             }
-            if (ResourceValues.Number(entry.Value, entryPath, errors, "a size in GB", allowZero: true) is { } size)
-                entries.Add(new DataEntry(entry.Key.Text, size, entry.Key.Line, entry.Key.Column));
+            if (entry.Value is YamlMapping located)
+            {
+                if (Located(entry.Key, located, entryPath, errors) is { } read) entries.Add(read);
+                continue;
+            }
+            if (ResourceValues.Number(entry.Value, entryPath, errors, "a size in GB", allowZero: true) is not { } size) continue;
+            entries.Add(new DataEntry(entry.Key.Text, size, entry.Key.Line, entry.Key.Column));
+            // A bucket in an unknown region: its provider alone cannot price a region pair, and a guess would be a wrong quote.
+            if (unpriced is { } report && size > 0 && DataEntry.ProviderOf(entry.Key.Text) is { } provider)
+                report.List.Add(new IgnoredField(report.Task, entryPath, entry.Key.Line, entry.Key.Column,
+                    $"the bucket's region is not given, so reading it is not priced; write {{size_gb: {size}, infra: {provider}/REGION}}", entry.Value));
         }
         return entries;
+    }
+
+    /// <summary>{size_gb: N, infra: cloud/region}: a bucket's size and where it is.</summary>
+    private static DataEntry? Located(YamlScalar key, YamlMapping value, string path, ErrorSink errors)
+    {
+        decimal? size = null;
+        DataLocation? location = null;
+        var errorsBefore = errors.Count;
+        foreach (var field in value.Entries)
+        {
+            var fieldPath = $"{path}.{Shorten(field.Key.Text)}";
+            switch (field.Key.Text)
+            {
+                case "size_gb":
+                    size = ResourceValues.Number(field.Value, fieldPath, errors, "a size in GB", allowZero: true);
+                    break;
+                case "infra":
+                    if (ResourceValues.Infra(field.Value, fieldPath, errors) is not { } infra) break;
+                    var scheme = DataEntry.ProviderOf(key.Text);
+                    if (scheme is null)
+                        errors.Add(field.Value, fieldPath, "names where a cloud bucket is; the path is not an s3://, gs://, az:// or Azure blob URI");
+                    else if (infra.Provider is null || infra.Region is null || infra.Zone is not null)
+                        errors.Add(field.Value, fieldPath, "must be cloud/region, the bucket's region (e.g. aws/us-east-1)");
+                    else if (!string.Equals(infra.Provider, scheme, StringComparison.OrdinalIgnoreCase))
+                        errors.Add(field.Value, fieldPath, $"says {infra.Provider}, but {Shorten(key.Text)} is on {scheme}");
+                    else
+                        location = new DataLocation(scheme, infra.Region);
+                    break;
+                default:
+                    errors.Add(field.Key, fieldPath, TaskFields.Unknown(field.Key.Text, ["size_gb", "infra"]));
+                    break;
+            }
+        }
+        if (size is null && errors.Count == errorsBefore) errors.Add(value, path, "needs size_gb, its estimated size in GB");
+        return size is { } gb && errors.Count == errorsBefore ? new DataEntry(key.Text, gb, key.Line, key.Column) { Location = location } : null;
     }
 
     /// <summary>`depends_on`: a list of task names, or one name.</summary>

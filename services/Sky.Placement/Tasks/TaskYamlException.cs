@@ -42,6 +42,8 @@ internal sealed class ErrorSink(string file)
 
     public string File { get; } = file;
     public bool HasErrors => _errors.Count > 0;
+    /// <summary>Errors listed so far (to tell whether reading one value added any).</summary>
+    public int Count => _errors.Count;
 
     /// <summary>No further error will be listed, so a costly message need not be composed (the drop is still noted).</summary>
     public bool IsFull

@@ -216,6 +216,46 @@ public sealed class TaskYamlFieldTests
     }
 
     [Fact]
+    public void A_bucket_input_may_say_its_region_so_reading_it_is_priced_and_one_that_does_not_is_reported()
+    {
+        var graph = TaskYaml.Parse(Lines(
+            "name: t",
+            "inputs:",
+            "  s3://raw/2026: {size_gb: 800, infra: aws/us-west-2}",
+            "  gs://other/set: 40",
+            "  /local/data: 5"));
+        var task = Assert.Single(graph.Tasks);
+        Assert.Equal(new DataLocation("aws", "us-west-2"), task.Inputs[0].Location);
+        Assert.Equal(800m, task.Inputs[0].SizeGb);
+        Assert.Null(task.Inputs[1].Location);
+        Assert.Equal(845m, task.InputsGb);
+        var unpriced = Assert.Single(graph.IgnoredFields);
+        Assert.Equal(("inputs.gs://other/set", 4, 3), (unpriced.Field, unpriced.Line, unpriced.Column));
+        Assert.Contains("infra: gcp/REGION", unpriced.Reason);
+        Assert.Equal("azure", DataEntry.ProviderOf("https://acct.blob.core.windows.net/c/blob"));
+        Assert.Null(DataEntry.ProviderOf("/local/data"));
+    }
+
+    [Fact]
+    public void A_bucket_location_that_cannot_be_right_is_an_error_at_its_position()
+    {
+        var errors = Errors(
+            "inputs:",
+            "  s3://raw: {size_gb: 8, infra: gcp/us-central1}",
+            "  gs://raw: {size_gb: 8, infra: gcp}",
+            "  /data: {size_gb: 8, infra: aws/us-east-1}",
+            "  az://acct/c: {infra: azure/eastus, sizegb: 3}");
+        Assert.Equal(4, errors.Count);
+        Assert.Equal((2, 33, "inputs.s3://raw.infra"), (errors[0].Line, errors[0].Column, errors[0].FieldPath));
+        Assert.Contains("but s3://raw is on aws", errors[0].Message);
+        Assert.Contains("must be cloud/region", errors[1].Message);
+        Assert.Contains("not an s3://, gs://, az://", errors[2].Message);
+        Assert.Equal("inputs.az://acct/c.sizegb", errors[3].FieldPath);
+        Assert.Contains("size_gb", errors[3].Message);
+        Assert.Contains("needs size_gb", Error("inputs:", "  s3://raw: {infra: aws/us-east-1}").Message);
+    }
+
+    [Fact]
     public void Setup_and_run_keep_their_text_and_num_nodes_defaults_to_one()
     {
         var task = Single("setup: |", "  pip install x", "  echo done", "run: python train.py");
