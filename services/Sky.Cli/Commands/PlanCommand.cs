@@ -71,7 +71,7 @@ public static class PlanCommand
                 ["transfer_s"] = e.TransferTime is null ? null : e.TransferTime.ToTimeSpan().TotalSeconds,
             })]),
             ["alternatives"] = new JsonObject(plan.Tasks.Select(t => new KeyValuePair<string, JsonNode?>(t.Task,
-                new JsonArray([.. t.Alternatives.Select(a => (JsonNode)Placement(a))])))),
+                new JsonArray([.. t.Alternatives.Select(a => (JsonNode)Alternative(a, plan))])))),
             ["ignored_fields"] = new JsonArray([.. plan.IgnoredFields.Select(f => (JsonNode)new JsonObject
             {
                 ["task"] = f.Task, ["field"] = f.Field, ["line"] = f.Line, ["column"] = f.Column, ["reason"] = f.Reason,
@@ -93,6 +93,16 @@ public static class PlanCommand
         ["compute_cost_usd"] = Usd(p.ComputeCost),
         ["offer_id"] = p.OfferId,
     };
+
+    /// <summary>An alternative: its placement, and what the whole plan would cost (and how much more) with the task moved there.</summary>
+    private static JsonObject Alternative(Sky.Placement.V1.TaskPlacement a, PlanResponse plan)
+    {
+        var json = Placement(a);
+        json["plan_total_cost_usd"] = Usd(a.PlanTotal);
+        json["plan_delta_usd"] = Usd(a.PlanTotal) - Usd(plan.Cost.Total);
+        json["plan_duration_s"] = a.PlanDuration is null ? null : a.PlanDuration.ToTimeSpan().TotalSeconds;
+        return json;
+    }
 
     private static decimal Usd(Money? money) => money?.ToDecimal() ?? 0m;
 
@@ -134,9 +144,10 @@ public static class PlanCommand
             ("plan", plan.PlanId));
         foreach (var t in plan.Tasks.Where(t => t.Alternatives.Count > 0))
         {
-            var alternatives = Format.Table($"next best for {t.Task}", "instance", "accelerators", "$/hour", "compute $");
+            var alternatives = Format.Table($"next best for {t.Task}", "instance", "accelerators", "$/hour", "compute $", "plan total $", "vs chosen");
             foreach (var a in t.Alternatives)
-                alternatives.AddTextRow(Format.Location(a.Location), a.InstanceType, Format.Accelerators(a.Accelerators), Dollars(a.HourlyCost), Dollars(a.ComputeCost));
+                alternatives.AddTextRow(Format.Location(a.Location), a.InstanceType, Format.Accelerators(a.Accelerators), Dollars(a.HourlyCost), Dollars(a.ComputeCost),
+                    Dollars(a.PlanTotal), "+$" + (Usd(a.PlanTotal) - Usd(plan.Cost.Total)).ToString("0.00##", CultureInfo.InvariantCulture));
             Format.Write(alternatives);
         }
         foreach (var f in plan.IgnoredFields)

@@ -74,7 +74,13 @@ public static class PlanProto
             };
             task.DependsOn.AddRange(spec.DependsOn);
             task.Requested.AddRange(spec.Candidates.Select(c => c.ToProto()));
-            task.Alternatives.AddRange(placed.Alternatives.Select(a => Placement(placed.Task.Name, a.Candidate, a.ComputeCost, placed.Task.DurationHours)));
+            foreach (var a in placed.Alternatives)
+            {
+                var alternative = Placement(placed.Task.Name, a.Candidate, a.ComputeCost, placed.Task.DurationHours);
+                alternative.PlanTotal = Usd(a.TotalCost);
+                if (a.Makespan is { } whole) alternative.PlanDuration = Duration.FromTimeSpan(whole);
+                task.Alternatives.Add(alternative);
+            }
             response.Tasks.Add(task);
         }
         var tasks = job.Problem.Tasks;
