@@ -31,11 +31,49 @@ public sealed class RedisStreamsEventBus(
     public Task PublishAsync(string topic, string type, IMessage data, string? subject = null, CancellationToken ct = default) =>
         PublishAsync(topic, new SkyEvent(Guid.NewGuid().ToString("N"), source, type, _time.GetUtcNow(), subject, data), ct);
 
-    /// <summary>Publishes an event whose id and time are already fixed (an outbox entry published again keeps its id).</summary>
+    /// <summary>
+    /// Publishes an event whose id and time are already fixed (an outbox entry published again keeps its id). Returns
+    /// once the event is in its stream. Events published while an earlier send is in flight go together in the next one
+    /// (group commit: one round trip and one script run for the lot), so a busy publisher pays per batch, not per event,
+    /// and a lone one waits for no timer.
+    /// </summary>
     public async Task PublishAsync(string topic, SkyEvent evt, CancellationToken ct = default)
     {
         var message = new OutgoingMessage(CloudEventCodec.Encode(evt), new Dictionary<string, string> { ["ce-type"] = evt.Type, ["ce-id"] = evt.Id });
-        await RedisStreamQueue.AddAsync(redis.GetDatabase(), StreamOf(topic), message, _options.MaxLength);
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _outgoing.Writer.TryWrite(new Outgoing(StreamOf(topic), message, sent));
+        if (Interlocked.CompareExchange(ref _senderStarted, 1, 0) == 0) _ = Task.Run(SendAsync, CancellationToken.None);
+        await sent.Task.WaitAsync(ct);
+    }
+
+    private const int MaxBatch = 256;
+    private sealed record Outgoing(string Stream, OutgoingMessage Message, TaskCompletionSource Sent);
+    private readonly System.Threading.Channels.Channel<Outgoing> _outgoing =
+        System.Threading.Channels.Channel.CreateUnbounded<Outgoing>(new() { SingleReader = true });
+    private int _senderStarted;
+
+    // The one sender: takes whatever is queued (up to MaxBatch), appends it per stream in order, completes each publisher.
+    private async Task SendAsync()
+    {
+        var batch = new List<Outgoing>(MaxBatch);
+        while (await _outgoing.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && _outgoing.Reader.TryRead(out var next)) batch.Add(next);
+            foreach (var stream in batch.GroupBy(o => o.Stream, StringComparer.Ordinal))
+            {
+                var items = stream.ToList();
+                try
+                {
+                    await RedisStreamQueue.AddManyAsync(redis.GetDatabase(), stream.Key, [.. items.Select(o => o.Message)], _options.MaxLength);
+                    foreach (var item in items) item.Sent.TrySetResult();
+                }
+                catch (Exception e)
+                {
+                    foreach (var item in items) item.Sent.TrySetException(e);
+                }
+            }
+            batch.Clear();
+        }
     }
 
     public IAsyncDisposable Subscribe(string topic, string subscriber, Func<SkyEvent, CancellationToken, Task> handler)

@@ -27,13 +27,20 @@ public sealed class RedisStreamQueue : IMessageQueue
 
     // XADD with approximate trimming, and the wake-up if a receiver waits, in one round trip. KEYS[1] stream, KEYS[2]
     // its waiting flag; ARGV[1] maxlen, ARGV[2] channel, ARGV[3..] field/value pairs.
+    // Appends ARGV[3] messages (each: its field count, then its fields) in one call, so a burst of sends costs one
+    // round trip and one script run instead of one each; a waiting receiver is woken once, with the last id.
     private const string AddScript =
         """
-        local args = { KEYS[1], 'MAXLEN', '~', ARGV[1], '*' }
-        for i = 3, #ARGV do args[#args + 1] = ARGV[i] end
-        local id = redis.call('XADD', unpack(args))
-        if redis.call('DEL', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], id) end
-        return id
+        local at, ids = 4, {}
+        for m = 1, tonumber(ARGV[3]) do
+          local n = tonumber(ARGV[at])
+          local args = { KEYS[1], 'MAXLEN', '~', ARGV[1], '*' }
+          for i = at + 1, at + n do args[#args + 1] = ARGV[i] end
+          at = at + n + 1
+          ids[m] = redis.call('XADD', unpack(args))
+        end
+        if redis.call('DEL', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], ids[#ids]) end
+        return ids
         """;
 
     private readonly IDatabase _db;
@@ -87,12 +94,26 @@ public sealed class RedisStreamQueue : IMessageQueue
     public Task<string> SendAsync(OutgoingMessage message, CancellationToken ct = default) => AddAsync(_db, _stream, message, _options.MaxLength);
 
     /// <summary>Appends a message to <paramref name="stream"/> and wakes its receivers: sending needs no group or consumer.</summary>
-    public static async Task<string> AddAsync(IDatabase db, string stream, OutgoingMessage message, long maxLength)
+    public static async Task<string> AddAsync(IDatabase db, string stream, OutgoingMessage message, long maxLength) =>
+        (await AddManyAsync(db, stream, [message], maxLength))[0];
+
+    /// <summary>Appends <paramref name="messages"/> in order in one round trip; returns their entry ids in the same order.</summary>
+    public static async Task<string[]> AddManyAsync(IDatabase db, string stream, IReadOnlyList<OutgoingMessage> messages, long maxLength)
     {
         ArgumentNullException.ThrowIfNull(db);
-        ArgumentNullException.ThrowIfNull(message);
-        var channel = WakeChannel(db, stream).ToString();
-        return (string)(await db.ScriptEvaluateAsync(AddScript, [stream, WaitingKey(stream)], [maxLength, channel, .. Fields(message.Body, message.Attributes)]))!;
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0) return [];
+        var args = new List<RedisValue>(3 + messages.Count * 8) { maxLength, WakeChannel(db, stream).ToString(), messages.Count };
+        foreach (var message in messages)
+        {
+            ArgumentNullException.ThrowIfNull(message);
+            var at = args.Count;
+            args.Add(0);
+            args.AddRange(Fields(message.Body, message.Attributes));
+            args[at] = args.Count - at - 1;
+        }
+        var ids = (RedisResult[])(await db.ScriptEvaluateAsync(AddScript, [stream, WaitingKey(stream)], [.. args]))!;
+        return [.. ids.Select(id => (string)id!)];
     }
 
     private static RedisKey WaitingKey(string stream) => stream + ":waiting";
