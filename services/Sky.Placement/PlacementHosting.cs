@@ -27,9 +27,18 @@ public static class PlacementHosting
         services.AddSingleton<DirectoryFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<DirectoryFeed>());
         services.TryAddSingleton(new SimOptions());
+        // Jobs record which process runs them (this one's instance) and their logs outlive it; with Redis both are
+        // shared with every placement process on the store.
+        services.TryAddSingleton(PlacementInstance.New());
+        services.AddSingleton<IJobLogStore>(sp => sp.GetRequiredService<MeshOptions>().Store.IsRedis
+            ? new RedisJobLogStore(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<PlacementOptions>().LogMaxLines)
+            : new MemoryJobLogStore(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PlacementOptions>().LogMaxLines));
         services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<MeshOptions>().Store.IsRedis
-            ? new RedisJobStore(sp.GetRequiredService<IConnectionMultiplexer>())
-            : new MemoryJobStore());
+            ? new RedisJobStore(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<PlacementInstance>())
+            : new MemoryJobStore(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PlacementInstance>(),
+                (MemoryJobLogStore)sp.GetRequiredService<IJobLogStore>()));
+        services.AddSingleton<OrphanedJobs>();
+        services.AddHostedService<JobHeartbeat>();
         services.TryAddSingleton(sp => new ComputeProviders(
             new LocalProvider(sp.GetRequiredService<TimeProvider>()),
             new SimProvider(sp.GetRequiredService<SimOptions>(), sp.GetRequiredService<TimeProvider>())));

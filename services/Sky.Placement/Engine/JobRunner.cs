@@ -21,16 +21,18 @@ namespace Sky.Placement.Engine;
 /// resources), the task is planned again with every other task where it is, and tried again after a back-off with
 /// jitter; a region known to have zero quota is blocked before trying. A spot preemption blocks the region and the
 /// task recovers elsewhere. Every attempt is recorded; every state change and every span of use is published
-/// (placement.job.&lt;state&gt;, placement.job.attempt, placement.job.usage with a stable idempotency key).
+/// (placement.job.&lt;state&gt;, placement.job.attempt, placement.job.usage with a stable idempotency key). Every log
+/// line also goes to the <see cref="IJobLogStore"/> (batched; stored before the task's or job's end is recorded), so the
+/// log outlives this process.
 /// </summary>
 public sealed class JobRunner(
-    IJobStore store, ComputeProviders providers, JobPlanner planner, DirectoryFeed feed, TimeProvider time, PlacementOptions options,
+    IJobStore store, IJobLogStore logs, ComputeProviders providers, JobPlanner planner, DirectoryFeed feed, TimeProvider time, PlacementOptions options,
     [FromKeyedServices("placement")] EventOutbox outbox, ILogger<JobRunner> log)
 {
     private readonly ConcurrentDictionary<string, LiveJob> _live = new(StringComparer.Ordinal);
 
     /// <summary>A job in this process: its record, its log, who watches it, and how to stop it.</summary>
-    private sealed class LiveJob(Job job, TaskGraph graph, PlanningPolicy policy, IReadOnlyDictionary<string, Candidate> placed, long priceBook)
+    private sealed class LiveJob(Job job, TaskGraph graph, PlanningPolicy policy, IReadOnlyDictionary<string, Candidate> placed, long priceBook, JobLogWriter stored)
     {
         public readonly Lock Gate = new();
         public Job Job = job;
@@ -40,6 +42,7 @@ public sealed class JobRunner(
         public readonly long PriceBook = priceBook;
         public readonly CancellationTokenSource Cancel = new();
         public readonly List<StreamJobLogsResponse> Lines = [];
+        public readonly JobLogWriter Stored = stored;
         public readonly List<Channel<object>> Followers = [];
         public Task Run = Task.CompletedTask;
     }
@@ -58,13 +61,16 @@ public sealed class JobRunner(
             task.DependsOn.AddRange(plan.Graph[p.Task.Name].DependsOn);
             job.Tasks.Add(task);
         }
-        var live = new LiveJob(job, plan.Graph, policy, placed, priceBook);
+        var live = new LiveJob(job, plan.Graph, policy, placed, priceBook, new JobLogWriter(logs, jobId, time, log));
         _live[jobId] = live;
         await store.PutAsync(job, ct);
         await PublishStateAsync(live, JobState.Unspecified);
         live.Run = Task.Run(() => RunAsync(live));
         return job.Clone();
     }
+
+    /// <summary>True when the job was started by this process (its log and changes are served from memory).</summary>
+    public bool IsLive(string jobId) => _live.ContainsKey(jobId);
 
     /// <summary>The job as this process knows it now (null when it does not run here).</summary>
     public Job? Current(string jobId) => _live.TryGetValue(jobId, out var live) ? Snapshot(live) : null;
@@ -340,15 +346,21 @@ public sealed class JobRunner(
     {
         Job snapshot;
         JobState before, after;
+        bool ended;
         lock (live.Gate)
         {
             before = live.Job.State;
-            change(live.Job.Tasks.First(t => t.Task == task));
+            var changed = live.Job.Tasks.First(t => t.Task == task);
+            var wasFinal = IsFinal(changed.State);
+            change(changed);
+            ended = !wasFinal && IsFinal(changed.State);
             after = live.Job.State = Derive(live.Job, before);
             if (after == JobState.Running && live.Job.StartedAt is null) live.Job.StartedAt = Now();
             snapshot = live.Job.Clone();
         }
         if (systemLine is not null) System(live, task, 0, systemLine);
+        // A task's lines are stored before its end is, so whoever reads the end from the store can read all of them.
+        if (ended) await live.Stored.FlushAsync();
         await store.PutAsync(snapshot, CancellationToken.None);
         Notify(live, snapshot);
         if (after != before) await PublishStateAsync(live, before);
@@ -384,7 +396,16 @@ public sealed class JobRunner(
             snapshot = live.Job.Clone();
         }
         System(live, "", 0, $"job {snapshot.State.ToString().ToLowerInvariant()}: {snapshot.Message}");
+        await live.Stored.CompleteAsync();   // every line stored before the final state is
         await store.PutAsync(snapshot, CancellationToken.None);
+        try
+        {
+            await logs.ExpireAsync(snapshot.JobId, options.FinishedLogLifetime, CancellationToken.None);
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            log.LogWarning(e, "job {Job}: setting its log's expiry failed; the log is kept (trimmed) until removed", snapshot.JobId);
+        }
         Notify(live, snapshot);
         await PublishStateAsync(live, before);
         lock (live.Gate)
@@ -408,6 +429,7 @@ public sealed class JobRunner(
         lock (live.Gate)
         {
             if (live.Lines.Count < MaxLines) live.Lines.Add(line);
+            live.Stored.Add(line);
             foreach (var follower in live.Followers) follower.Writer.TryWrite(line);
         }
     }

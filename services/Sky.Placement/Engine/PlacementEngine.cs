@@ -22,6 +22,21 @@ public sealed record PlacementOptions
     public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
 
     public TimeSpan RetryBackoffCap { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>About how many lines a job's stored log keeps (the oldest go first).</summary>
+    public int LogMaxLines { get; init; } = MemoryJobLogStore.DefaultMaxLines;
+
+    /// <summary>How long a finished job's log is kept.</summary>
+    public TimeSpan FinishedLogLifetime { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often a follower of a job run by another process (logs, watch) reads the store again.</summary>
+    public TimeSpan StorePollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long this process's heartbeat lasts unrefreshed; a job whose process's heartbeat lapsed is failed when read.</summary>
+    public TimeSpan HeartbeatTtl { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often the heartbeat is refreshed; well under <see cref="HeartbeatTtl"/>, so one slow refresh does not orphan every job.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -29,7 +44,8 @@ public sealed record PlacementOptions
 /// <see cref="DirectoryFeed"/>), stores plans for Launch, and runs jobs.
 /// </summary>
 public sealed partial class PlacementEngine(
-    DirectoryFeed feed, JobPlanner planner, IPlanStore plans, IJobStore jobs, JobRunner runner, TimeProvider time, PlacementOptions options)
+    DirectoryFeed feed, JobPlanner planner, IPlanStore plans, IJobStore jobs, IJobLogStore logs, OrphanedJobs orphans, JobRunner runner,
+    TimeProvider time, PlacementOptions options)
 {
     public async Task<LaunchResponse> LaunchAsync(LaunchRequest request, Principal caller, CancellationToken ct)
     {
@@ -85,17 +101,22 @@ public sealed partial class PlacementEngine(
     public async Task<Job> GetJobAsync(string jobId, Principal caller, CancellationToken ct)
     {
         if (jobId.Length == 0) throw RpcErrors.InvalidArgument("job_id", "required");
-        var job = runner.Current(jobId) ?? await jobs.GetAsync(jobId, ct);
-        if (job is null || (!caller.IsOperator && job.TenantId != caller.Scope)) throw RpcErrors.NotFound("job", jobId);
-        return job;
+        if (runner.Current(jobId) is { } live) return Visible(live, jobId, caller);
+        var job = Visible(await jobs.GetAsync(jobId, ct), jobId, caller);
+        return (await orphans.SettleAsync([job], ct))[0];
     }
+
+    private static Job Visible(Job? job, string jobId, Principal caller) =>
+        job is null || (!caller.IsOperator && job.TenantId != caller.Scope) ? throw RpcErrors.NotFound("job", jobId) : job;
 
     public async Task<ListJobsResponse> ListJobsAsync(ListJobsRequest request, Principal caller, CancellationToken ct)
     {
         string? tenant = caller.IsOperator ? (request.TenantId.Length == 0 ? null : request.TenantId) : caller.Scope;
         if (!caller.IsOperator && request.TenantId.Length > 0 && request.TenantId != caller.Scope)
             throw RpcErrors.PermissionDenied($"{caller} may not list the jobs of tenant '{request.TenantId}'");
-        var all = (await jobs.ListAsync(tenant, ct)).Select(j => runner.Current(j.JobId) ?? j)
+        var stored = await jobs.ListAsync(tenant, ct);
+        var settled = (await orphans.SettleAsync([.. stored.Where(j => !runner.IsLive(j.JobId))], ct)).ToDictionary(j => j.JobId, StringComparer.Ordinal);
+        var all = stored.Select(j => runner.Current(j.JobId) ?? settled.GetValueOrDefault(j.JobId) ?? j)
             .Where(j => request.States.Count == 0 || request.States.Contains(j.State)).ToList();
         var (page, next) = Sky.Hosting.Store.Paging.Slice(all, request.Page);
         var response = new ListJobsResponse { Page = next };
@@ -111,24 +132,61 @@ public sealed partial class PlacementEngine(
         return new CancelJobResponse { State = state ?? job.State };
     }
 
+    /// <summary>Lines read from the log store per round trip.</summary>
+    private const int LogPage = 1000;
+
+    /// <summary>
+    /// A job's log: from the runner when the job runs in this process, else from the log store (after a restart, or a
+    /// job run by another process sharing the store); following such a job polls the store until the job is final.
+    /// </summary>
     public async IAsyncEnumerable<StreamJobLogsResponse> LogsAsync(StreamJobLogsRequest request, Principal caller,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        await GetJobAsync(request.JobId, caller, ct);
-        await foreach (var line in runner.LogsAsync(request.JobId, request.Task, request.Follow, ct)) yield return line;
+        var job = await GetJobAsync(request.JobId, caller, ct);
+        if (runner.IsLive(job.JobId))
+        {
+            await foreach (var line in runner.LogsAsync(job.JobId, request.Task, request.Follow, ct)) yield return line;
+            yield break;
+        }
+        // The runner stores a job's lines before its final state, so once the state read is final, reading to the end
+        // of the log gets every line.
+        var final = JobRunner.IsFinal(job.State);
+        var after = "";
+        while (true)
+        {
+            var page = await logs.ReadAsync(job.JobId, request.Task, after, LogPage, ct);
+            foreach (var line in page.Lines) yield return line;
+            after = page.Next;
+            if (!page.End) continue;
+            if (final || !request.Follow) yield break;
+            await Task.Delay(options.StorePollInterval, time, ct);
+            final = JobRunner.IsFinal((await StoredAsync(job.JobId, ct))?.State ?? JobState.Failed);
+        }
     }
 
+    /// <summary>The job now and after every change until it is final: from the runner, or by polling the store for a job run elsewhere.</summary>
     public async IAsyncEnumerable<Job> WatchAsync(string jobId, Principal caller, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var stored = await GetJobAsync(jobId, caller, ct);
-        var any = false;
-        await foreach (var job in runner.WatchAsync(jobId, ct))
+        var last = await GetJobAsync(jobId, caller, ct);
+        if (runner.IsLive(jobId))
         {
-            any = true;
-            yield return job;
+            await foreach (var job in runner.WatchAsync(jobId, ct)) yield return job;
+            yield break;
         }
-        if (!any) yield return stored;   // run by another process (or before a restart): what the store has
+        yield return last;
+        while (!JobRunner.IsFinal(last.State))
+        {
+            await Task.Delay(options.StorePollInterval, time, ct);
+            if (await StoredAsync(jobId, ct) is not { } now) yield break;
+            if (now.Equals(last)) continue;
+            last = now;
+            yield return now;
+        }
     }
+
+    /// <summary>A job run by another process (or before a restart) as the store has it, failed if its process stopped.</summary>
+    private async Task<Job?> StoredAsync(string jobId, CancellationToken ct) =>
+        await jobs.GetAsync(jobId, ct) is { } job ? (await orphans.SettleAsync([job], ct))[0] : null;
 
     public async Task<PlanResponse> PlanAsync(JobSpec? spec, Principal caller, CancellationToken ct)
     {
