@@ -1,13 +1,39 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sky.Accounting.Api;
+using Sky.Accounting.Billing;
+using Sky.Accounting.Ledger;
+using Sky.Accounting.Peering;
+using Sky.Accounting.Usage;
+using Sky.Pricing;
 using Sky.Hosting;
 using Sky.Hosting.Options;
-using Sky.Accounting.Api;
+using StackExchange.Redis;
 
 namespace Sky.Accounting;
 
 public static class AccountingHosting
 {
     /// <summary>Adds the accounting service (`accounting` in `--services`) to a Sky.Mesh host.</summary>
-    public static WebApplicationBuilder AddSkyAccounting(this WebApplicationBuilder builder) =>
-        builder.AddSkyService(MeshService.Accounting, endpoints => endpoints.MapGrpcService<AccountingApi>());
+    public static WebApplicationBuilder AddSkyAccounting(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton<IPeeringStore>(sp => sp.GetRequiredService<MeshOptions>().Store.IsRedis
+            ? new RedisPeeringStore(sp.GetRequiredService<IConnectionMultiplexer>())
+            : new MemoryPeeringStore());
+        services.TryAddSingleton<PeeringRegistry>();
+        // Usage: rated with the shared pricing engine, posted once per key to the ledger (Redis with --store redis://).
+        services.TryAddSingleton<ILedger>(sp => sp.GetRequiredService<MeshOptions>().Store.IsRedis
+            ? new RedisLedger(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>())
+            : new MemoryLedger(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(new RatingPolicy());
+        services.TryAddSingleton(sp => new UsageRater(sp.GetRequiredService<RatingPolicy>()));
+        services.TryAddSingleton(new BillingCalendar());
+        services.TryAddSingleton<UsagePosting>();
+        services.TryAddSingleton<UsageRecords>();
+        services.TryAddSingleton<UsageQueries>();
+        services.AddHostedService<UsageSubscriber>();
+        return builder.AddSkyService(MeshService.Accounting, endpoints => endpoints.MapGrpcService<AccountingApi>());
+    }
 }

@@ -17,6 +17,7 @@ var root = new RootCommand("sky: plan, launch, move data and pay across clouds w
     GridsCommand.Create(),
     GpusCommand.Create(),
     PlanCommand.Create(),
+    PeeringCommand.Create(),
 };
 foreach (var command in JobsCommand.Create()) root.Add(command);
 return await root.Parse(args).InvokeAsync();

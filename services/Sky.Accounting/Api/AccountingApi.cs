@@ -5,6 +5,7 @@ namespace Sky.Accounting.Api;
 /// issue #7; until an RPC is overridden here the generated base answers UNIMPLEMENTED, so a
 /// client can tell "not built yet" from any real outcome.
 /// </summary>
-public sealed class AccountingApi : Sky.Accounting.V1.Accounting.AccountingBase
+public sealed partial class AccountingApi(Sky.Accounting.Peering.PeeringRegistry peering, Sky.Accounting.Usage.UsageRecords records, Sky.Accounting.Usage.UsageQueries usage)
+    : Sky.Accounting.V1.Accounting.AccountingBase
 {
 }
