@@ -50,4 +50,29 @@ public sealed class SharedRedisEventsTests(RedisServer redis) : IClassFixture<Re
         Assert.NotNull(held);
         Assert.Equal(("m5.large", registered.Offer.Revision), (held.InstanceType, held.Revision));
     }
+
+    [SkippableFact]
+    public async Task A_job_launched_on_one_host_is_billed_by_accounting_on_the_other()
+    {
+        var events = await redis.NewDatabaseAsync();
+        await using var front = await TestMesh.StartAsync("naming,directory,placement", events: events);
+        await using var back = await TestMesh.StartAsync("accounting", events: events, operatorToken: front.OperatorToken,
+            peers: new Dictionary<string, TestMesh> { ["directory"] = front });
+
+        var placement = front.Client<Sky.Placement.V1.Placement.PlacementClient>();
+        var launched = await placement.LaunchAsync(new Sky.Placement.V1.LaunchRequest
+        {
+            Spec = new Sky.Placement.V1.JobSpec { TaskYaml = "name: train\nresources:\n  cpus: 4+\nrun: echo trained\n", FileName = "train.yaml", TenantId = "acme" },
+        });
+        var accounting = back.Client<Sky.Accounting.V1.Accounting.AccountingClient>();
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        Sky.Accounting.V1.ListUsageResponse usage;
+        while ((usage = await accounting.ListUsageAsync(new Sky.Accounting.V1.ListUsageRequest { SubjectId = launched.JobId })).Usage.Count == 0 && DateTime.UtcNow < until)
+            await Task.Delay(100);
+        var billed = Assert.Single(usage.Usage);
+        Assert.Equal(("acme", "compute", launched.JobId), (billed.TenantId, billed.Service, billed.SubjectId));
+        Assert.Equal($"placement:{launched.JobId}:train:1:0", billed.IdempotencyKey);
+        Assert.True(billed.Amount.ToDecimal() > 0m);
+        Assert.Equal(billed.ListAmount.ToDecimal() + billed.Margin.ToDecimal(), billed.Amount.ToDecimal());
+    }
 }
