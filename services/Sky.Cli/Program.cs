@@ -18,6 +18,7 @@ var root = new RootCommand("sky: plan, launch, move data and pay across clouds w
     GpusCommand.Create(),
     PlanCommand.Create(),
     PeeringCommand.Create(),
+    BillCommand.Create(),
 };
 foreach (var command in JobsCommand.Create()) root.Add(command);
 return await root.Parse(args).InvokeAsync();
