@@ -57,7 +57,7 @@ public sealed record LedgerTransaction
 
     /// <summary>True for a string shaped like an id <see cref="IdFor"/> makes.</summary>
     public static bool IsId(string? id) =>
-        id is { Length: 3 + IdHexLength } && id.StartsWith(IdPrefix, StringComparison.Ordinal) && id.AsSpan(3).IndexOfAnyExcept("0123456789abcdef") < 0;
+        id?.Length == IdPrefix.Length + IdHexLength && id.StartsWith(IdPrefix, StringComparison.Ordinal) && id.AsSpan(IdPrefix.Length).IndexOfAnyExcept("0123456789abcdef") < 0;
 }
 
 /// <summary>What became of one transaction of a batch.</summary>

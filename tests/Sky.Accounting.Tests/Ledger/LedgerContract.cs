@@ -307,15 +307,20 @@ public abstract class LedgerContract
             {
                 var startedAfterClose = _closeReturned;
                 var batch = Enumerable.Range(0, 20).Select(j => Charge($"race:{w}:{i}:{j}")).ToList();
-                foreach (var r in await ledger.PostAsync(batch, None)) outcomes.Add((r, startedAfterClose));
+                foreach (var r in await ledger.PostAsync(batch, None))
+                {
+                    outcomes.Add((r, startedAfterClose));
+                    Interlocked.Increment(ref _outcomes[(int)r.Outcome]);
+                }
             }
             return outcomes;
         })).ToList();
-        await Task.Delay(200);
+        // Close once postings are landing, and stop once some have been refused (however slowly this machine runs).
+        await Until(() => Volatile.Read(ref _outcomes[(int)PostOutcome.Posted]) >= 100);
         Assert.True(await ledger.ClosePeriodAsync("2026-01", None));
         _closeReturned = true;
         var atClose = (await ledger.ReadAllAsync("2026-01")).Select(t => t.Id).ToHashSet();
-        await Task.Delay(100);
+        await Until(() => Volatile.Read(ref _outcomes[(int)PostOutcome.PeriodClosed]) >= 100);
         await stop.CancelAsync();
         var outcomes = (await Task.WhenAll(posters)).SelectMany(o => o).ToList();
 
@@ -330,6 +335,17 @@ public abstract class LedgerContract
     }
 
     private volatile bool _closeReturned;
+    private readonly int[] _outcomes = new int[3];
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the posters");
+            await Task.Delay(5);
+        }
+    }
 }
 
 public sealed class MemoryLedgerTests : LedgerContract
