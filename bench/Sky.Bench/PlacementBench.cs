@@ -12,7 +12,8 @@ namespace Sky.Bench;
 /// Placement over the real GCP + Azure + Lambda catalogs in ../shared (SkyPilot's vms.csv files) with Skyplane's
 /// measured egress and throughput grids: catalog load time, optimize time of every single-task YAML of
 /// ../shared/anchors/skypilot-tasks that those clouds can run, a 4-task diamond and a 1->4->1 fan-out with
-/// 500 GB edges, and a 50-task random DAG with the gap the solver proves. In process, the planner alone.
+/// 500 GB edges (each under the cost objective, the time objective, and cost under a deadline a minute above the
+/// shortest makespan), and a 50-task random DAG with the gap the solver proves. In process, the planner alone.
 /// </summary>
 public static class PlacementBench
 {
@@ -51,8 +52,16 @@ public static class PlacementBench
         figures.Add("egress_grid_entries", catalog.Egress.Count, 0);
 
         SingleTasks(figures, shared, planner, catalog, policy);
-        Dag(figures, "diamond", planner, catalog, policy, Diamond());
-        Dag(figures, "fanout_1_4_1", planner, catalog, policy, FanOut());
+        foreach (var (name, yaml) in new[] { ("diamond", Diamond()), ("fanout_1_4_1", FanOut()) })
+        {
+            var cheapest = Dag(figures, name, planner, catalog, policy, yaml);
+            var fastest = Dag(figures, name + "_time", planner, catalog, policy with { Objective = PlacementObjective.Time }, yaml);
+            // A deadline a bit above the shortest makespan, so it binds whenever the cheapest plan is slower.
+            var deadline = fastest.Makespan!.Value + TimeSpan.FromMinutes(1);
+            figures.Add($"{name}_deadline_s", deadline.TotalSeconds, 0);
+            figures.Add($"{name}_deadline_binds", cheapest.Makespan > deadline ? "yes" : "no");
+            Dag(figures, name + "_deadline", planner, catalog, policy with { Objective = PlacementObjective.CostUnderDeadline, Deadline = deadline }, yaml);
+        }
         Random50(figures, catalog, policy);
         return Task.CompletedTask;
     }
@@ -96,7 +105,8 @@ public static class PlacementBench
         figures.Add("single_tasks_skipped", string.Join("; ", skipped));
     }
 
-    private static void Dag(Figures figures, string name, JobPlanner planner, CatalogSnapshot catalog, PlanningPolicy policy, string yaml)
+    /// <summary>Plans a DAG 5 times after a warm-up; reports the median run and returns its plan.</summary>
+    private static PlacementPlan Dag(Figures figures, string name, JobPlanner planner, CatalogSnapshot catalog, PlanningPolicy policy, string yaml)
     {
         var graph = TaskYaml.Parse(yaml, name + ".yaml");
         planner.Plan(graph, catalog, policy);   // warm
@@ -110,11 +120,14 @@ public static class PlacementBench
         runs.Sort((a, b) => a.Ms.CompareTo(b.Ms));
         var median = runs[runs.Count / 2];
         figures.Add($"{name}_ms", median.Ms, 1);
+        figures.Add($"{name}_optimizer_ms", median.Plan.Plan.SolveTime.TotalMilliseconds, 1);
         figures.Add($"{name}_method", median.Plan.Plan.Method.ToString());
         figures.Add($"{name}_optimal", median.Plan.Plan.Optimal ? "yes" : $"no, gap {median.Plan.Plan.Gap:0.####}");
         figures.Add($"{name}_total_usd", (double)median.Plan.Plan.TotalCost, 4);
         figures.Add($"{name}_egress_usd", (double)median.Plan.Plan.EgressCost, 4);
+        figures.Add($"{name}_makespan_s", median.Plan.Plan.Makespan?.TotalSeconds ?? double.NaN, 3);
         figures.Add($"{name}_placement", string.Join("; ", median.Plan.Plan.Tasks.Select(t => $"{t.Task.Name}: {t.Chosen}")));
+        return median.Plan.Plan;
     }
 
     private static readonly string[] Shapes =

@@ -4,8 +4,8 @@ namespace Sky.Placement.Optimizer;
 
 /// <summary>
 /// Places every task of a job on one of its candidates so the objective is best and every hard limit holds,
-/// exactly: a scan for one task, dynamic programming for a chain or (cost objectives) any DAG narrow enough,
-/// a CP-SAT integer program otherwise and whenever the dynamic programs' optimum breaks a hard limit (within
+/// exactly: a scan for one task, dynamic programming for a chain or any DAG narrow enough (deadline included),
+/// a CP-SAT integer program otherwise and whenever the dynamic programs' optimum breaks a budget (within
 /// <see cref="OptimizerOptions.TimeLimit"/>, reporting the proven gap when it runs out). Cost is
 /// hourly x hours per task plus each edge's egress, priced on its own from 0 GB used. Thread-safe: each call
 /// builds its own state.
@@ -52,17 +52,20 @@ public sealed class PlacementOptimizer(OptimizerOptions? options = null)
                 // The dynamic programs ignore the hard limits; when their optimum meets them it is optimal under them too.
                 if (space.Evaluate(options) is { } evaluation && space.Meets(evaluation))
                     return Build(space, options, SolveMethod.ChainDynamicProgram, true, 0, elapsed);
-                method = SolveMethod.IntegerProgram;
+                // Elimination (next, under Auto) sees the deadline, CP-SAT every limit.
+                if (method == SolveMethod.ChainDynamicProgram) method = SolveMethod.IntegerProgram;
             }
         }
 
-        if ((method == SolveMethod.Auto && problem.Objective != PlacementObjective.Time) || method == SolveMethod.VariableElimination)
+        if (method is SolveMethod.Auto or SolveMethod.VariableElimination)
         {
-            if (problem.Objective == PlacementObjective.Time)
-                throw new ArgumentException("placement: variable elimination minimizes cost; the time objective needs CP-SAT", nameof(problem));
-            var outcome = EliminationSolver.Solve(space, method == SolveMethod.VariableElimination ? long.MaxValue : EliminationSolver.DefaultBudget);
+            var forced = method == SolveMethod.VariableElimination;
+            var outcome = EliminationSolver.Solve(space, forced ? long.MaxValue : EliminationSolver.DefaultBudget, ct);
+            if (!outcome.Applicable && forced)
+                throw new ArgumentException($"placement: variable elimination takes a DAG of at most {EliminationSolver.MaxPaths} source-to-sink paths when time matters", nameof(problem));
             if (outcome.Applicable)
             {
+                // Elimination meets the deadline itself; a budget it broke sends the search on to CP-SAT.
                 var options = outcome.Options ?? throw Diagnose(problem, space, ct);
                 if (space.Evaluate(options) is { } evaluation && space.Meets(evaluation))
                     return Build(space, options, SolveMethod.VariableElimination, true, 0, elapsed);

@@ -12,8 +12,9 @@ public enum SolveMethod
     /// <summary>A chain (each task depends only on the previous one): dynamic programming over regions.</summary>
     ChainDynamicProgram,
     /// <summary>
-    /// Any DAG narrow enough (a diamond, a fan-out and back) under a cost objective: dynamic programming over a
-    /// tree decomposition (bucket elimination), the chain program generalized.
+    /// Any DAG narrow enough (a diamond, a fan-out and back) under any objective: dynamic programming over a
+    /// tree decomposition (bucket elimination), the chain program generalized, with a term per source-to-sink
+    /// path for time.
     /// </summary>
     VariableElimination,
     /// <summary>An integer program solved by OR-Tools CP-SAT.</summary>

@@ -3,7 +3,8 @@ namespace Sky.Placement.Optimizer;
 /// <summary>
 /// Quick plans to start CP-SAT from, and the plan of last resort when CP-SAT finds none in time. Two cheap
 /// guesses, the better one kept: every task in one shared region (no egress at all, usually), and a greedy
-/// pass in topological order taking each task's cheapest option given where its inputs already are.
+/// pass in topological order taking each task's cheapest option given where its inputs already are. Also the
+/// fastest colocated plan's makespan, a bound the time elimination starts from.
 /// </summary>
 internal static class Seeds
 {
@@ -52,6 +53,32 @@ internal static class Seeds
             option[t] = best;
         }
         return option;
+    }
+
+    /// <summary>
+    /// The shortest makespan of a plan with every task in one region (a bound on the least makespan, since the
+    /// plan is valid), or null when no region is open to all tasks with every edge priced and timed.
+    /// </summary>
+    public static long? FastestColocatedMakespan(SearchSpace space)
+    {
+        var n = space.Tasks.Length;
+        // For each global location, an option of each task there (-1 where the task cannot run).
+        var at = new int[space.Locations.Count * n];
+        Array.Fill(at, -1);
+        for (var t = 0; t < n; t++)
+        {
+            var task = space.Tasks[t];
+            for (var o = 0; o < task.Option.Length; o++) at[task.Locations[task.OptionLocation[o]] * n + t] = o;
+        }
+        long? best = null;
+        var option = new int[n];
+        for (var l = 0; l < space.Locations.Count; l++)
+        {
+            var everywhere = true;
+            for (var t = 0; t < n && everywhere; t++) everywhere = (option[t] = at[l * n + t]) >= 0;
+            if (everywhere && space.Evaluate(option)?.MakespanMs is { } ms && (best is null || ms < best)) best = ms;
+        }
+        return best;
     }
 
     /// <summary>The cheapest plan with every task in one region, or null when no region is open to all tasks.</summary>

@@ -102,6 +102,95 @@ public sealed class EliminationTests
     }
 }
 
+/// <summary>
+/// The time objective and cost under a deadline, against brute force on objective value: diamonds, 1->k->1 fan-outs
+/// and random DAGs, with deadlines set just above the shortest makespan so they bind, ranks, and budgets.
+/// </summary>
+public sealed class TimeObjectiveTests
+{
+    public static TheoryData<int> BatchNumbers() => [.. Enumerable.Range(0, 10)];
+
+    [Theory]
+    [MemberData(nameof(BatchNumbers))]
+    public void Diamonds_and_fan_outs_match_brute_force_under_time_objectives(int batch)
+    {
+        var optimizer = new PlacementOptimizer(new OptimizerOptions { TimeLimit = TimeSpan.FromSeconds(30), Alternatives = 1 });
+        var binding = 0;
+        for (var seed = 30_000 + batch * 10; seed < 30_000 + batch * 10 + 10; seed++)
+        {
+            var random = new Random(seed);
+            var problem = random.Next(2) == 0 ? RandomProblems.Diamond(random) : RandomProblems.FanOut(random);
+            // Budgets only where the elimination's optimum may break them; without any, it must answer alone.
+            var budgeted = problem.MaxHourlyCost is not null || problem.MaxJobCost is not null;
+            foreach (var timed in TimeObjectives.Variants(problem, random))
+            {
+                var (plan, binds) = TimeObjectives.AssertMatches(optimizer, timed, seed);
+                if (binds) binding++;
+                if (plan is not null && !budgeted) Assert.Equal(SolveMethod.VariableElimination, plan.Method);
+            }
+        }
+        Assert.True(binding > 0, "no deadline bound in this batch");
+    }
+
+    [Theory]
+    [MemberData(nameof(BatchNumbers))]
+    public void Elimination_matches_brute_force_under_time_objectives_on_random_dags(int batch)
+    {
+        var elimination = new PlacementOptimizer(new OptimizerOptions { Method = SolveMethod.VariableElimination, TimeLimit = TimeSpan.FromSeconds(30), Alternatives = 0 });
+        for (var seed = 40_000 + batch * 10; seed < 40_000 + batch * 10 + 10; seed++)
+        {
+            var random = new Random(seed);
+            foreach (var timed in TimeObjectives.Variants(RandomProblems.Dag(random), random))
+                TimeObjectives.AssertMatches(elimination, timed, seed);
+        }
+    }
+}
+
+/// <summary>Time-objective variants of a problem and the brute-force check of a plan for one.</summary>
+internal static class TimeObjectives
+{
+    /// <summary>
+    /// The problem under the time objective (with and without a deadline) and under cost with a deadline, each
+    /// deadline the shortest makespan plus a little (sometimes nothing), so it rules out the cheapest plans.
+    /// </summary>
+    public static IEnumerable<PlacementProblem> Variants(PlacementProblem problem, Random random)
+    {
+        var open = problem with { Deadline = null, Objective = PlacementObjective.Time };
+        yield return open;
+        if (BruteForce.Best(open with { MaxHourlyCost = null, MaxJobCost = null }) is not { } fastest) yield break;
+        var slack = random.Next(3) switch { 0 => 0, 1 => 1 + random.Next(1_000), _ => (long)(fastest.Ms * random.NextDouble() * 0.2) };
+        var deadline = TimeSpan.FromMilliseconds(fastest.Ms + slack);
+        yield return open with { Deadline = deadline };
+        yield return problem with { Objective = PlacementObjective.CostUnderDeadline, Deadline = deadline };
+        yield return problem with { Objective = PlacementObjective.Cost, Deadline = deadline };
+    }
+
+    /// <summary>
+    /// Asserts the optimizer's plan scores what brute force finds (or both find none); returns the plan, and whether
+    /// the problem's deadline changed the cheapest plan.
+    /// </summary>
+    public static (PlacementPlan? Plan, bool DeadlineBinds) AssertMatches(PlacementOptimizer optimizer, PlacementProblem problem, int seed)
+    {
+        var expected = BruteForce.Best(problem);
+        var label = $"seed {seed}, {problem.Objective}, deadline {problem.Deadline?.TotalMilliseconds}";
+        if (expected is null)
+        {
+            Assert.Throws<NoFeasiblePlanException>(() => optimizer.Optimize(problem));
+            return (null, false);
+        }
+        var binds = problem.Objective != PlacementObjective.Time && problem.Deadline is not null
+            && BruteForce.Best(problem with { Deadline = null, Objective = PlacementObjective.Cost }) is { } free && !free.Equals(expected.Value);
+        var plan = optimizer.Optimize(problem);
+        Assert.True(plan.Optimal, $"{label}: not proven optimal");
+        var actual = BruteForce.Score(problem, [.. plan.Tasks.Select(t => t.Chosen)]);
+        Assert.True(actual is not null, $"{label}: the plan breaks a limit or an edge is unpriced ({plan.Method})");
+        Assert.True(expected.Value.Equals(actual.Value), $"{label}: brute force {expected}, optimizer {actual} ({plan.Method})");
+        if (problem.Objective == PlacementObjective.Time) Assert.Equal(TimeSpan.FromMilliseconds(actual.Value.Ms), plan.Makespan);
+        Assert.Equal(actual.Value.Cost, plan.TotalCost);
+        return (plan, binds);
+    }
+}
+
 /// <summary>Random problems small enough to enumerate.</summary>
 internal static class RandomProblems
 {
@@ -130,10 +219,31 @@ internal static class RandomProblems
             Objective = problem.Objective == PlacementObjective.CostUnderDeadline ? PlacementObjective.Cost : problem.Objective };
     }
 
+    /// <summary>A diamond: 0 -> 1, 0 -> 2, 1 -> 3, 2 -> 3, sometimes with a shortcut 0 -> 3.</summary>
+    public static PlacementProblem Diamond(Random random)
+    {
+        List<TaskEdge> edges = [new(0, 1, Volume(random)), new(0, 2, Volume(random)), new(1, 3, Volume(random)), new(2, 3, Volume(random))];
+        if (random.NextDouble() < 0.3) edges.Add(new TaskEdge(0, 3, Volume(random)));
+        return Build(random, 4, edges, maxCandidates: 5);
+    }
+
+    /// <summary>A fan-out and back: 0 -> k workers -> k + 1, k from 2 to 4.</summary>
+    public static PlacementProblem FanOut(Random random)
+    {
+        var k = random.Next(2, 5);
+        var edges = new List<TaskEdge>();
+        for (var w = 1; w <= k; w++)
+        {
+            edges.Add(new TaskEdge(0, w, Volume(random)));
+            edges.Add(new TaskEdge(w, k + 1, Volume(random)));
+        }
+        return Build(random, k + 2, edges, maxCandidates: k > 3 ? 3 : 4);
+    }
+
     // Volumes straddle the random tier edges (50 and 200 GB), with some pure dependencies (0 GB).
     private static decimal Volume(Random random) => random.NextDouble() < 0.15 ? 0m : random.Next(1, 600);
 
-    private static PlacementProblem Build(Random random, int n, List<TaskEdge> edges)
+    private static PlacementProblem Build(Random random, int n, List<TaskEdge> edges, int maxCandidates = 4)
     {
         var regions = random.Next(1, 6);
         var locations = Enumerable.Range(0, regions).Select(r => (Provider: r % 2 == 0 ? "p0" : "p1", Region: $"r{r}")).ToArray();
@@ -160,7 +270,7 @@ internal static class RandomProblems
         for (var t = 0; t < n; t++)
         {
             var ranked = random.NextDouble() < 0.25;
-            var candidates = new Candidate[random.Next(1, 5)];
+            var candidates = new Candidate[random.Next(1, maxCandidates + 1)];
             for (var c = 0; c < candidates.Length; c++)
             {
                 var (provider, region) = locations[random.Next(regions)];

@@ -257,14 +257,30 @@ public sealed class OptimizerTests
         Assert.Equal(SolveMethod.ChainDynamicProgram, Optimizer.Optimize(chain).Method);
         var independent = Problem([Task(0, two), Task(1, two)]);
         Assert.Equal(SolveMethod.ChainDynamicProgram, Optimizer.Optimize(independent).Method);
-        Assert.Equal(SolveMethod.IntegerProgram, Optimizer.Optimize(independent with { Objective = PlacementObjective.Time }).Method);
+        Assert.Equal(SolveMethod.VariableElimination, Optimizer.Optimize(independent with { Objective = PlacementObjective.Time }).Method);
         var fanOut = Problem([Task(0, two), Task(1, two), Task(2, two)], [new TaskEdge(0, 1, 10m), new TaskEdge(0, 2, 10m)]);
         Assert.Equal(SolveMethod.VariableElimination, Optimizer.Optimize(fanOut).Method);
-        Assert.Equal(SolveMethod.IntegerProgram, Optimizer.Optimize(fanOut with { Objective = PlacementObjective.Time }).Method);
+        Assert.Equal(SolveMethod.VariableElimination, Optimizer.Optimize(fanOut with { Objective = PlacementObjective.Time }).Method);
+        Assert.Equal(SolveMethod.VariableElimination,
+            Optimizer.Optimize(fanOut with { Objective = PlacementObjective.CostUnderDeadline, Deadline = TimeSpan.FromHours(3) }).Method);
+        // A budget the elimination's optimum breaks (the fastest plan keeps all in AWS: $3/h) sends the search on to CP-SAT.
+        var fromAws = fanOut with { Tasks = [Task(0, At("aws/us-east-1", 1m)), Task(1, two), Task(2, two)], Objective = PlacementObjective.Time };
+        Assert.Equal(SolveMethod.VariableElimination, Optimizer.Optimize(fromAws).Method);
+        var withinBudget = Optimizer.Optimize(fromAws with { MaxHourlyCost = 2.9m });
+        Assert.Equal(SolveMethod.IntegerProgram, withinBudget.Method);
+        Assert.Equal(2.9m, withinBudget.HourlyCost);
+
+        // Four layers of three tasks, each joined to every task of the next: 81 source-to-sink paths, too many to
+        // be terms of the elimination when time matters (CP-SAT takes them), none at all under the cost objective.
+        var layered = Problem([.. Enumerable.Range(0, 12).Select(t => Task(t, two))],
+            [.. from t in Enumerable.Range(0, 9) from u in Enumerable.Range(0, 3) select new TaskEdge(t, (t / 3 + 1) * 3 + u, 1m)]);
+        Assert.Equal(SolveMethod.IntegerProgram, Optimizer.Optimize(layered with { Objective = PlacementObjective.Time }).Method);
+        var eliminate = new PlacementOptimizer(new OptimizerOptions { Method = SolveMethod.VariableElimination });
+        Assert.Equal(SolveMethod.VariableElimination, eliminate.Optimize(layered).Method);
+        Assert.Contains("at most 64 source-to-sink paths",
+            Assert.Throws<ArgumentException>(() => eliminate.Optimize(layered with { Objective = PlacementObjective.Time })).Message);
 
         Assert.Throws<ArgumentException>(() => new PlacementOptimizer(new OptimizerOptions { Method = SolveMethod.ChainDynamicProgram }).Optimize(fanOut));
-        Assert.Throws<ArgumentException>(() => new PlacementOptimizer(new OptimizerOptions { Method = SolveMethod.VariableElimination })
-            .Optimize(fanOut with { Objective = PlacementObjective.Time }));
         Assert.Throws<ArgumentException>(() => new PlacementOptimizer(new OptimizerOptions { Method = SolveMethod.Scan }).Optimize(chain));
         var forced = new PlacementOptimizer(new OptimizerOptions { Method = SolveMethod.IntegerProgram }).Optimize(Problem([Task(0, two)]));
         Assert.Equal(SolveMethod.IntegerProgram, forced.Method);
