@@ -100,11 +100,11 @@ public sealed class DaprEventBusTests
     [Fact]
     public async Task Pushed_events_are_answered_success_retry_or_drop()
     {
-        // Accounting consumes the placement topic but has no handler of its own yet (placement's directory feed would
-        // answer a directory event at once), so the first push finds nobody subscribed.
-        await using var mesh = await MeshHost.StartEmbeddedAsync(new MeshOptions { Events = "dapr", Services = new HashSet<MeshService> { MeshService.Accounting } });
+        // Transfer consumes the directory topic but has no handler of its own yet (placement's directory feed and
+        // accounting's usage subscriber would answer at once), so the first push finds nobody subscribed.
+        await using var mesh = await MeshHost.StartEmbeddedAsync(new MeshOptions { Events = "dapr", Services = new HashSet<MeshService> { MeshService.Transfer } });
         using var http = new HttpClient { BaseAddress = mesh.Http };
-        var route = DaprNames.Route(Topics.Placement);
+        var route = DaprNames.Route(Topics.Directory);
 
         // Nobody has subscribed yet: Dapr must keep the event.
         Assert.Equal("RETRY", await PushAsync(http, route, CloudEventCodec.Encode(Expired("e0", 0))));
@@ -112,7 +112,7 @@ public sealed class DaprEventBusTests
         var bus = mesh.Services.GetRequiredService<IEventBus>();
         var handled = new ConcurrentQueue<string>();
         var failNext = true;
-        await using var _ = bus.Subscribe(Topics.Placement, "accounting", (e, _) =>
+        await using var _ = bus.Subscribe(Topics.Directory, "transfer", (e, _) =>
         {
             if (((DirectoryOfferExpired)e.Data).Revision == 2 && failNext) { failNext = false; throw new InvalidOperationException("cache busy"); }
             handled.Enqueue(e.Id);
