@@ -10,8 +10,9 @@ public readonly struct EgressQuote
     private readonly decimal listCost;
     private readonly decimal cost;
 
-    internal EgressQuote(EgressRate rate, decimal listCost, decimal cost, string src, string dst)
+    internal EgressQuote(EgressRate rate, decimal listCost, decimal cost, string src, string dst, string? agreementId = null)
     {
+        AgreementId = agreementId;
         Rate = rate;
         this.listCost = listCost;
         this.cost = cost;
@@ -30,6 +31,8 @@ public readonly struct EgressQuote
     public decimal ListCost => HasPrice ? listCost : throw NoPrice();
     /// <summary>The cost to charge: the list cost after peering agreements.</summary>
     public decimal Cost => HasPrice ? cost : throw NoPrice();
+    /// <summary>The agreement that gave <see cref="Cost"/>; null when no agreement applied.</summary>
+    public string? AgreementId { get; }
     /// <summary>True when a peering agreement changed the list cost.</summary>
     public bool Adjusted => HasPrice && cost != listCost;
 
@@ -59,19 +62,25 @@ public sealed class EgressPricer(EgressGrid grid, IEgressAdjuster? adjuster = nu
         var dst = $"{dstProvider}/{dstRegion}";
         if (!rate.HasPrice) return new EgressQuote(rate, 0m, 0m, src, dst);
         var list = rate.Tiers!.Cost(gb, alreadyUsedGb);
-        var cost = list;
-        if (Adjuster is not null && Adjuster.Covers(srcProvider, srcRegion, dstProvider, dstRegion))
-            cost = Adjust(Adjuster, new EgressCharge(srcProvider, srcRegion, dstProvider, dstRegion, gb, alreadyUsedGb, rate.Tiers, list));
-        return new EgressQuote(rate, list, cost, src, dst);
+        if (Adjuster is null || !Adjuster.Covers(srcProvider, srcRegion, dstProvider, dstRegion)) return new EgressQuote(rate, list, list, src, dst);
+        var charge = new EgressCharge(srcProvider, srcRegion, dstProvider, dstRegion, gb, alreadyUsedGb, rate.Tiers, list);
+        var (cost, agreement) = Adjuster.AdjustNamed(charge);
+        Check(cost, charge);
+        return new EgressQuote(rate, list, cost, src, dst, agreement);
     }
 
     /// <summary>Runs the adjuster and checks its answer (shared with callers that cache tiers costs themselves).</summary>
     public static decimal Adjust(IEgressAdjuster adjuster, in EgressCharge charge)
     {
         var cost = adjuster.Adjust(charge);
+        Check(cost, charge);
+        return cost;
+    }
+
+    private static void Check(decimal cost, in EgressCharge charge)
+    {
         if (cost < 0)
             throw new InvalidOperationException(
                 $"egress adjuster gave {cost} for {charge.Gb} GB {charge.SrcProvider}/{charge.SrcRegion} -> {charge.DstProvider}/{charge.DstRegion}: a cost is never negative");
-        return cost;
     }
 }

@@ -23,4 +23,10 @@ public interface IEgressAdjuster
 
     /// <summary>The cost to charge for <paramref name="charge"/>; never negative.</summary>
     decimal Adjust(in EgressCharge charge);
+
+    /// <summary>
+    /// <see cref="Adjust"/> and the id of the agreement that gave the cost (null when none did), for a bill that names
+    /// the agreement behind its discount.
+    /// </summary>
+    (decimal Cost, string? AgreementId) AdjustNamed(in EgressCharge charge) => (Adjust(charge), null);
 }

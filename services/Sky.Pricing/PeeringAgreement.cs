@@ -98,6 +98,8 @@ public sealed record PeeringAgreement : IEgressAdjuster
         _ => throw new InvalidOperationException($"peering agreement {Id}: unknown terms {Terms}"),
     };
 
+    public (decimal Cost, string? AgreementId) AdjustNamed(in EgressCharge charge) => (Adjust(charge), Id);
+
     private decimal CappedCost(in EgressCharge charge)
     {
         var underCap = Math.Clamp(VolumeCapGb - charge.AlreadyUsedGb, 0m, charge.Gb);
@@ -136,12 +138,15 @@ public sealed class PeeringAgreements : IEgressAdjuster
         return false;
     }
 
-    public decimal Adjust(in EgressCharge charge)
+    public decimal Adjust(in EgressCharge charge) => AdjustNamed(charge).Cost;
+
+    /// <summary>The cheapest covering agreement's cost and id; the list cost and null when none lowers it.</summary>
+    public (decimal Cost, string? AgreementId) AdjustNamed(in EgressCharge charge)
     {
-        var best = charge.ListCost;
+        var best = (Cost: charge.ListCost, AgreementId: (string?)null);
         foreach (var agreement in agreements)
-            if (agreement.Covers(charge.SrcProvider, charge.SrcRegion, charge.DstProvider, charge.DstRegion))
-                best = Math.Min(best, agreement.Adjust(charge));
+            if (agreement.Covers(charge.SrcProvider, charge.SrcRegion, charge.DstProvider, charge.DstRegion) && agreement.Adjust(charge) is var cost && cost < best.Cost)
+                best = (cost, agreement.Id);
         return best;
     }
 }

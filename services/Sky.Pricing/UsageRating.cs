@@ -69,27 +69,11 @@ public sealed class UsageRater(RatingPolicy? policy = null)
         var quote = pricer.Quote(srcProvider, srcRegion, dstProvider, dstRegion, gb);
         var list = Rounding.ToNanos(quote.ListCost);
         var discount = list - Rounding.ToNanos(quote.Cost);
-        var agreement = discount == 0 ? null : AgreementOf(pricer.Adjuster, new EgressCharge(srcProvider, srcRegion, dstProvider, dstRegion, gb, 0m, quote.Rate.Tiers!, quote.ListCost), quote.Cost);
-        return WithMargin(list, discount, agreement);
+        return WithMargin(list, discount, discount == 0 || quote.AgreementId is null ? null : AgreementId(quote.AgreementId));
     }
 
     private RatedCharge WithMargin(decimal list, decimal discount, string? agreement) =>
         new(list, discount, agreement, Rounding.ToNanos((list - discount) * Policy.MarginRate));
-
-    // The agreement that gave the cost charged: agreements do not stack, the cheapest covering one applies.
-    private static string? AgreementOf(IEgressAdjuster? adjuster, in EgressCharge charge, decimal cost)
-    {
-        IReadOnlyList<PeeringAgreement> candidates = adjuster switch
-        {
-            PeeringAgreements all => all.All,
-            PeeringAgreement one => [one],
-            _ => [],
-        };
-        foreach (var agreement in candidates)
-            if (agreement.Covers(charge.SrcProvider, charge.SrcRegion, charge.DstProvider, charge.DstRegion) && agreement.Adjust(charge) == cost)
-                return AgreementId(agreement.Id);
-        return null;
-    }
 
     /// <summary>The accounting agreement id of a directional agreement made by <see cref="PeeringBook"/> ("id:src->dst").</summary>
     public static string AgreementId(string directionalId) => directionalId.Split(':')[0];
