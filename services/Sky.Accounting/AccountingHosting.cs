@@ -31,6 +31,16 @@ public static class AccountingHosting
         services.TryAddSingleton(sp => new UsageRater(sp.GetRequiredService<RatingPolicy>()));
         services.TryAddSingleton(new BillingCalendar());
         services.TryAddSingleton<UsagePosting>();
+        // Billing: invoices, settlements and the tenants' billing journals (Redis with --store redis://).
+        services.TryAddSingleton<IBillingStore>(sp => sp.GetRequiredService<MeshOptions>().Store.IsRedis
+            ? new RedisBillingStore(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>())
+            : new MemoryBillingStore(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<BillingSignal>();
+        services.TryAddSingleton<UsageJournal>();
+        services.TryAddSingleton<BillingPeriods>();
+        services.TryAddSingleton<BillingStreams>();
+        services.TryAddSingleton<BillingFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<BillingFeed>());
         services.TryAddSingleton<UsageRecords>();
         services.TryAddSingleton<UsageQueries>();
         services.AddHostedService<UsageSubscriber>();

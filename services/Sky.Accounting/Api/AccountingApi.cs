@@ -1,11 +1,12 @@
 namespace Sky.Accounting.Api;
 
 /// <summary>
-/// gRPC adapter of sky.accounting.v1.Accounting. The RPCs are specified in protos/sky/accounting/v1 and built by
-/// issue #7; until an RPC is overridden here the generated base answers UNIMPLEMENTED, so a
-/// client can tell "not built yet" from any real outcome.
+/// gRPC adapter of sky.accounting.v1.Accounting: thin mappings onto the domain classes, which hold the rules. Until an
+/// RPC is overridden here the generated base answers UNIMPLEMENTED, so a client can tell "not built yet" from any real
+/// outcome.
 /// </summary>
-public sealed partial class AccountingApi(Sky.Accounting.Peering.PeeringRegistry peering, Sky.Accounting.Usage.UsageRecords records, Sky.Accounting.Usage.UsageQueries usage)
+public sealed partial class AccountingApi(Sky.Accounting.Peering.PeeringRegistry peering, Sky.Accounting.Usage.UsageRecords records,
+    Sky.Accounting.Usage.UsageQueries usage, Sky.Accounting.Billing.BillingPeriods billing, Sky.Accounting.Billing.BillingStreams streams)
     : Sky.Accounting.V1.Accounting.AccountingBase
 {
 }

@@ -25,6 +25,19 @@ public interface ILedger
     /// <summary>Every transaction of a period in posting order, read in pages (never the whole period in memory).</summary>
     IAsyncEnumerable<LedgerTransaction> ReadPeriodAsync(string periodId, CancellationToken ct);
 
+    /// <summary>
+    /// Every posted transaction with a <see cref="LedgerTransaction.Sequence"/> above <paramref name="afterSequence"/>, in
+    /// posting order, read in pages; what is posted while reading is included. The ledger is its own outbox: a reader that
+    /// keeps the last sequence it handled sees every posting exactly once in order, whatever crashed in between.
+    /// </summary>
+    IAsyncEnumerable<LedgerTransaction> ReadFromAsync(long afterSequence, CancellationToken ct);
+
+    /// <summary>Every period that has a posting or has been closed, in ascending order.</summary>
+    Task<IReadOnlyList<string>> PeriodsAsync(CancellationToken ct);
+
+    /// <summary>When each closed period was closed.</summary>
+    Task<IReadOnlyDictionary<string, DateTimeOffset>> ClosedAtAsync(CancellationToken ct);
+
     /// <summary>The balance of every account that has had an entry: the sum of its entries.</summary>
     Task<IReadOnlyDictionary<string, long>> BalancesAsync(CancellationToken ct);
 

@@ -15,7 +15,8 @@ public sealed class MemoryLedger(TimeProvider time) : ILedger
     private readonly Dictionary<string, LedgerTransaction> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<LedgerTransaction>> _indexes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _balances = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _closed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _closed = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _periods = new(StringComparer.Ordinal);
     private long _sequence;
 
     public Task<IReadOnlyList<PostResult>> PostAsync(IReadOnlyList<LedgerTransaction> transactions, CancellationToken ct)
@@ -30,12 +31,13 @@ public sealed class MemoryLedger(TimeProvider time) : ILedger
             {
                 var (id, tx) = prepared[i];
                 if (_byId.ContainsKey(id)) results[i] = new PostResult(id, PostOutcome.Duplicate);
-                else if (_closed.Contains(tx.PeriodId)) results[i] = new PostResult(id, PostOutcome.PeriodClosed);
+                else if (_closed.ContainsKey(tx.PeriodId)) results[i] = new PostResult(id, PostOutcome.PeriodClosed);
                 else
                 {
                     Apply(tx.Entries);
                     var stored = tx with { Sequence = ++_sequence };
                     _byId.Add(id, stored);
+                    _periods.Add(tx.PeriodId);
                     foreach (var name in indexes[i]) Index(name).Add(stored);
                     results[i] = new PostResult(id, PostOutcome.Posted);
                 }
@@ -103,12 +105,20 @@ public sealed class MemoryLedger(TimeProvider time) : ILedger
         return Task.FromResult(new LedgerPage(page, next));
     }
 
-    public async IAsyncEnumerable<LedgerTransaction> ReadPeriodAsync(string periodId, [EnumeratorCancellation] CancellationToken ct)
+    public IAsyncEnumerable<LedgerTransaction> ReadPeriodAsync(string periodId, CancellationToken ct)
     {
         LedgerValidation.CheckPeriod(periodId);
-        var name = LedgerIndex.Period(periodId);
+        return ReadIndexAsync(LedgerIndex.Period(periodId), 0, ct);
+    }
+
+    public IAsyncEnumerable<LedgerTransaction> ReadFromAsync(long afterSequence, CancellationToken ct) =>
+        // Position i of the All index holds sequence i + 1: both grow by one per posting, under the same lock.
+        ReadIndexAsync(LedgerIndex.All, (int)Math.Clamp(afterSequence, 0, int.MaxValue), ct);
+
+    private async IAsyncEnumerable<LedgerTransaction> ReadIndexAsync(string name, int from, [EnumeratorCancellation] CancellationToken ct)
+    {
         var chunk = new List<LedgerTransaction>(ReadChunk);
-        for (var next = 0; ; next += chunk.Count)
+        for (var next = from; ; next += chunk.Count)
         {
             ct.ThrowIfCancellationRequested();
             chunk.Clear();
@@ -132,12 +142,23 @@ public sealed class MemoryLedger(TimeProvider time) : ILedger
     public Task<bool> ClosePeriodAsync(string periodId, CancellationToken ct)
     {
         LedgerValidation.CheckPeriod(periodId);
-        lock (_gate) return Task.FromResult(_closed.Add(periodId));
+        lock (_gate) return Task.FromResult(_closed.TryAdd(periodId, time.GetUtcNow()));
     }
 
     public Task<IReadOnlySet<string>> ClosedPeriodsAsync(CancellationToken ct)
     {
-        lock (_gate) return Task.FromResult<IReadOnlySet<string>>(new HashSet<string>(_closed, StringComparer.Ordinal));
+        lock (_gate) return Task.FromResult<IReadOnlySet<string>>(new HashSet<string>(_closed.Keys, StringComparer.Ordinal));
+    }
+
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> ClosedAtAsync(CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset>>(new Dictionary<string, DateTimeOffset>(_closed, StringComparer.Ordinal));
+    }
+
+    public Task<IReadOnlyList<string>> PeriodsAsync(CancellationToken ct)
+    {
+        lock (_gate)
+            return Task.FromResult<IReadOnlyList<string>>(_periods.Union(_closed.Keys).Order(StringComparer.Ordinal).ToList());
     }
 
     private static LedgerTransaction Copy(LedgerTransaction tx) => tx with { Usage = tx.Usage.Clone() };

@@ -10,7 +10,7 @@ namespace Sky.Accounting.Ledger;
 ///
 /// Keys, under <c>&lt;prefix&gt;ledger:</c>: <c>tx</c> (hash: id -> record, <see cref="LedgerRecordCodec"/>),
 /// <c>seq</c> (last posting sequence), <c>balances</c> (hash: account -> nanos, HINCRBY), <c>closed</c> (hash: period ->
-/// unix ms it closed), <c>ix:&lt;index&gt;</c> (lists of ids in posting order, <see cref="LedgerIndex"/>). Indexes are
+/// unix ms it closed), <c>periods</c> (set of periods with a posting), <c>ix:&lt;index&gt;</c> (lists of ids in posting order, <see cref="LedgerIndex"/>). Indexes are
 /// lists, not sorted sets, because they are only ever appended to in sequence order: RPUSH is cheaper and smaller than
 /// ZADD, a script pushes each index once per batch, and a position stays valid for good, so pages continue from one.
 /// Balances are 64-bit: an account past ±9.2·10^18 nanos ($9.2 billion) would make HINCRBY fail part-way through a
@@ -26,10 +26,11 @@ public sealed class RedisLedger(IConnectionMultiplexer redis, TimeProvider time,
     public const int ScriptBatch = 200;
     private const int ReadChunk = 1000;
 
-    private readonly RedisKey _tx = prefix + "ledger:tx", _seq = prefix + "ledger:seq", _balances = prefix + "ledger:balances", _closed = prefix + "ledger:closed";
+    private readonly RedisKey _tx = prefix + "ledger:tx", _seq = prefix + "ledger:seq", _balances = prefix + "ledger:balances", _closed = prefix + "ledger:closed",
+        _periods = prefix + "ledger:periods";
     private readonly string _index = prefix + "ledger:ix:";
 
-    // KEYS: tx seq balances closed. ARGV: index key prefix, n, then n x [id, record, period, k, k index names, m, m x (account, nanos)].
+    // KEYS: tx seq balances closed periods. ARGV: index key prefix, n, then n x [id, record, period, k, k index names, m, m x (account, nanos)].
     // Returns a code per transaction: 0 posted, 1 duplicate, 2 period closed. Appends field 8 (sequence, fixed64: tag byte 65) to each record.
     // To keep Redis calls per transaction to one (HSETNX, which is the duplicate check too), it looks each period up
     // once, collects the ids per index and pushes each index once at the end, in posting order, and sums the amounts per
@@ -61,7 +62,10 @@ public sealed class RedisLedger(IConnectionMultiplexer redis, TimeProvider time,
           local id, period, k = ARGV[p], ARGV[p + 2], tonumber(ARGV[p + 3])
           local m = tonumber(ARGV[p + 4 + k])
           local e = p + 5 + k
-          if closed[period] == nil then closed[period] = redis.call('HEXISTS', KEYS[4], period) == 1 end
+          if closed[period] == nil then
+            closed[period] = redis.call('HEXISTS', KEYS[4], period) == 1
+            if not closed[period] then redis.call('SADD', KEYS[5], period) end
+          end
           if closed[period] then
             out[i] = (redis.call('HEXISTS', KEYS[1], id) == 1) and 1 or 2
           elseif redis.call('HSETNX', KEYS[1], id, ARGV[p + 1] .. struct.pack('<Bi8', 65, seq + 1)) == 0 then
@@ -120,7 +124,7 @@ public sealed class RedisLedger(IConnectionMultiplexer redis, TimeProvider time,
         {
             ct.ThrowIfCancellationRequested();
             var count = Math.Min(ScriptBatch, prepared.Count - from);
-            var codes = (long[])(await Db.ScriptEvaluateAsync(PostScript, [_tx, _seq, _balances, _closed], Arguments(prepared, from, count)))!;
+            var codes = (long[])(await Db.ScriptEvaluateAsync(PostScript, [_tx, _seq, _balances, _closed, _periods], Arguments(prepared, from, count)))!;
             for (var i = 0; i < count; i++)
                 results[from + i] = new PostResult(prepared[from + i].Id, codes[i] switch
                 {
@@ -212,11 +216,19 @@ public sealed class RedisLedger(IConnectionMultiplexer redis, TimeProvider time,
         return new LedgerPage(page, null);
     }
 
-    public async IAsyncEnumerable<LedgerTransaction> ReadPeriodAsync(string periodId, [EnumeratorCancellation] CancellationToken ct)
+    public IAsyncEnumerable<LedgerTransaction> ReadPeriodAsync(string periodId, CancellationToken ct)
     {
         LedgerValidation.CheckPeriod(periodId);
-        var index = LedgerIndex.Period(periodId);
-        Task<(long First, List<byte[]> Bodies)>? next = ReadAsync(index, 0, ReadChunk - 1);
+        return ReadIndexAsync(LedgerIndex.Period(periodId), 0, ct);
+    }
+
+    public IAsyncEnumerable<LedgerTransaction> ReadFromAsync(long afterSequence, CancellationToken ct) =>
+        // Position i of the All index holds sequence i + 1: the post script pushes both in the same run.
+        ReadIndexAsync(LedgerIndex.All, Math.Max(0, afterSequence), ct);
+
+    private async IAsyncEnumerable<LedgerTransaction> ReadIndexAsync(string index, long start, [EnumeratorCancellation] CancellationToken ct)
+    {
+        Task<(long First, List<byte[]> Bodies)>? next = ReadAsync(index, start, start + ReadChunk - 1);
         while (next is not null)
         {
             var (first, bodies) = await next;
@@ -255,5 +267,18 @@ public sealed class RedisLedger(IConnectionMultiplexer redis, TimeProvider time,
     {
         var periods = await Db.HashKeysAsync(_closed);
         return periods.Select(p => (string)p!).ToHashSet(StringComparer.Ordinal);
+    }
+
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> ClosedAtAsync(CancellationToken ct)
+    {
+        var closed = await Db.HashGetAllAsync(_closed);
+        return closed.ToDictionary(e => (string)e.Name!, e => DateTimeOffset.FromUnixTimeMilliseconds((long)e.Value), StringComparer.Ordinal);
+    }
+
+    public async Task<IReadOnlyList<string>> PeriodsAsync(CancellationToken ct)
+    {
+        var posted = Db.SetMembersAsync(_periods);
+        var closed = Db.HashKeysAsync(_closed);
+        return (await posted).Concat(await closed).Select(p => (string)p!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 }

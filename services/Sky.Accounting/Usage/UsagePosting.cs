@@ -15,7 +15,7 @@ namespace Sky.Accounting.Usage;
 /// in; when that period is closed (also when the close races the posting) it goes to the next open one, marked as an
 /// adjustment of the closed one, so a closed invoice never changes.
 /// </summary>
-public sealed class UsagePosting(ILedger ledger, UsageRater rater, BillingCalendar calendar, TimeProvider time)
+public sealed class UsagePosting(ILedger ledger, UsageRater rater, BillingCalendar calendar, TimeProvider time, BillingSignal? signal = null)
 {
     private const decimal NanosPerUnit = 1_000_000_000m;
 
@@ -92,6 +92,8 @@ public sealed class UsagePosting(ILedger ledger, UsageRater rater, BillingCalend
             if (retry.Count > 0) closed = await ledger.ClosedPeriodsAsync(ct);
             pending = retry;
         }
+        // Wake the billing feed, which turns postings into billing.usage.rated events.
+        signal?.Pulse();
         return results;
     }
 

@@ -5,7 +5,11 @@ using AccountingClient = Sky.Accounting.V1.Accounting.AccountingClient;
 
 namespace Sky.Cli.Commands;
 
-/// <summary><c>sky bill usage</c>: rated usage as the ledger holds it (tenants see their own; the operator all).</summary>
+/// <summary>
+/// <c>sky bill usage|invoice|settlements|close|export</c>: rated usage, invoices (drafts of the open period and issued
+/// ones), provider settlements, closing a period, and the FOCUS export. Tenants see their own; providers their own
+/// settlements; the operator all.
+/// </summary>
 public static class BillCommand
 {
     private sealed record UsageFlags(ListUsageRequest Request, int Limit);
@@ -14,6 +18,10 @@ public static class BillCommand
     {
         var bill = new Command("bill", "Usage and billing from the accounting service");
         bill.Add(UsageCommand());
+        bill.Add(InvoiceCommand());
+        bill.Add(SettlementsCommand());
+        bill.Add(CloseCommand());
+        bill.Add(ExportCommand());
         return bill;
     }
 
@@ -63,6 +71,156 @@ public static class BillCommand
                         table.AddTextRow(u.PeriodId + (u.AdjustsPeriodId.Length > 0 ? $" (adj. {u.AdjustsPeriodId})" : ""), u.TenantId, u.Provider, u.Service,
                             Format.Location(u.Location), u.Sku, $"{u.Quantity} {u.Unit}", Format.Money(u.ListAmount), Format.Money(u.Margin), Format.Money(u.Amount), u.SubjectId);
                     Format.Write(table);
+                }
+                return 0;
+            }));
+        return command;
+    }
+
+    private sealed record InvoiceFlags(string? Id, ListInvoicesRequest List);
+
+    private static Command InvoiceCommand()
+    {
+        var id = new Argument<string?>("INVOICE") { Description = "Show this invoice with its lines; without it, list invoices", Arity = ArgumentArity.ZeroOrOne };
+        var tenant = new Option<string?>("--tenant") { HelpName = "TENANT", Description = "Only this tenant's invoices (a tenant key sees only its own anyway)" };
+        var period = new Option<string?>("--period") { HelpName = "YYYY-MM", Description = "Only invoices of this billing period" };
+        var command = new Command("invoice", "Invoices: the open period's drafts and the issued ones, newest period first; with an id, one invoice line by line")
+        {
+            id, tenant, period,
+        };
+        command.SetAction((parse, ct) => Flags.RunAsync(parse, ct,
+            () => new InvoiceFlags(parse.GetValue(id), new ListInvoicesRequest { TenantId = parse.GetValue(tenant) ?? "", PeriodId = parse.GetValue(period) ?? "" }),
+            async (mesh, json, flags) =>
+            {
+                var client = new AccountingClient(mesh.Channel);
+                if (flags.Id is { } one)
+                {
+                    var invoice = (await client.GetInvoiceAsync(new GetInvoiceRequest { InvoiceId = one }, cancellationToken: ct)).Invoice;
+                    if (json) { ProtoJson.Write(invoice); return 0; }
+                    Format.KeyValues(("invoice", invoice.InvoiceId), ("tenant", invoice.TenantId), ("period", invoice.Period.PeriodId),
+                        ("status", Status(invoice.Status)), ("issued", Format.Timestamp(invoice.IssuedAt)), ("total", Format.Money(invoice.Total)));
+                    var table = Format.Table("provider", "service", "where", "sku", "quantity", "amount $", "adjusts");
+                    foreach (var l in invoice.Lines)
+                        table.AddTextRow(l.Provider, l.Service, Format.Location(l.Location), l.Sku, $"{l.Quantity} {l.Unit}", Format.Money(l.Amount), l.AdjustsPeriodId);
+                    Format.Write(table);
+                    return 0;
+                }
+                var all = new ListInvoicesResponse { Page = new PageResponse() };
+                var token = "";
+                do
+                {
+                    var request = flags.List.Clone();
+                    request.Page = new PageRequest { PageSize = 1000, PageToken = token };
+                    var page = await client.ListInvoicesAsync(request, cancellationToken: ct);
+                    all.Invoices.AddRange(page.Invoices);
+                    token = page.Page?.NextPageToken ?? "";
+                } while (token.Length > 0);
+                if (json) { ProtoJson.Write(all); return 0; }
+                var list = Format.Table("invoice", "tenant", "period", "status", "total $", "issued");
+                foreach (var i in all.Invoices)
+                    list.AddTextRow(i.InvoiceId, i.TenantId, i.Period.PeriodId, Status(i.Status), Format.Money(i.Total), Format.Timestamp(i.IssuedAt));
+                Format.Write(list);
+                return 0;
+            }));
+        return command;
+    }
+
+    private static string Status(InvoiceStatus status) => status switch
+    {
+        InvoiceStatus.Draft => "draft",
+        InvoiceStatus.Issued => "issued",
+        _ => "",
+    };
+
+    private static Command SettlementsCommand()
+    {
+        var provider = new Option<string?>("--provider") { HelpName = "PROVIDER", Description = "Only this provider's settlements (a provider key sees only its own anyway)" };
+        var period = new Option<string?>("--period") { HelpName = "YYYY-MM", Description = "Only settlements of this billing period" };
+        var command = new Command("settlements", "What the broker owes each provider per closed period: usage lines, peering discounts, total")
+        {
+            provider, period,
+        };
+        command.SetAction((parse, ct) => Flags.RunAsync(parse, ct,
+            () => new ListSettlementsRequest { Provider = parse.GetValue(provider) ?? "", PeriodId = parse.GetValue(period) ?? "" },
+            async (mesh, json, request) =>
+            {
+                var client = new AccountingClient(mesh.Channel);
+                var all = new ListSettlementsResponse { Page = new PageResponse() };
+                var token = "";
+                do
+                {
+                    var ask = request.Clone();
+                    ask.Page = new PageRequest { PageSize = 1000, PageToken = token };
+                    var page = await client.ListSettlementsAsync(ask, cancellationToken: ct);
+                    all.Settlements.AddRange(page.Settlements);
+                    token = page.Page?.NextPageToken ?? "";
+                } while (token.Length > 0);
+                if (json) { ProtoJson.Write(all); return 0; }
+                var table = Format.Table("period", "provider", "service", "where", "sku", "quantity", "gross $", "peering $", "owed $");
+                foreach (var s in all.Settlements)
+                {
+                    foreach (var l in s.Lines)
+                        table.AddTextRow(s.Period.PeriodId, s.Provider, l.Service, Format.Location(l.Location), l.Sku, $"{l.Quantity} {l.Unit}", Format.Money(l.Amount), "", "");
+                    foreach (var p in s.PeeringLines)
+                        table.AddTextRow(s.Period.PeriodId, s.Provider, "peering " + p.AgreementId, "to " + p.PeerProvider, "", $"{p.Bytes} byte", "", "-" + Format.Money(p.Discount), "");
+                    table.AddTextRow(s.Period.PeriodId, s.Provider, "total", "", "", "", Format.Money(s.Gross), "-" + Format.Money(s.PeeringDiscount), Format.Money(s.Total));
+                }
+                Format.Write(table);
+                return 0;
+            }));
+        return command;
+    }
+
+    private static Command CloseCommand()
+    {
+        var period = new Argument<string?>("PERIOD") { Description = "Billing period to close (YYYY-MM); default: the oldest open one", Arity = ArgumentArity.ZeroOrOne };
+        var force = new Option<bool>("--force") { Description = "Close even though the period has not ended (later usage then arrives as adjustments of the next period)" };
+        var command = new Command("close", "Close a billing period (operator): one invoice per tenant, one settlement per provider; idempotent") { period, force };
+        command.SetAction((parse, ct) => Flags.RunAsync(parse, ct,
+            () => new CloseBillingPeriodRequest { PeriodId = parse.GetValue(period) ?? "", Force = parse.GetValue(force) },
+            async (mesh, json, request) =>
+            {
+                var reply = await new AccountingClient(mesh.Channel).CloseBillingPeriodAsync(request, cancellationToken: ct);
+                if (json) ProtoJson.Write(reply);
+                else Format.KeyValues(("period", reply.Period.PeriodId), ("closed", Format.Timestamp(reply.Period.ClosedAt)),
+                    ("invoices", reply.InvoicesIssued.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("invoiced $", Format.Money(reply.InvoicedTotal)),
+                    ("settlements", reply.SettlementsIssued.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("settled $", Format.Money(reply.SettledTotal)),
+                    ("broker margin $", Format.Money(reply.BrokerMargin)));
+                return 0;
+            }));
+        return command;
+    }
+
+    private sealed record ExportFlags(ExportFocusRequest Request, string? Output);
+
+    private static Command ExportCommand()
+    {
+        var focus = new Option<bool>("--focus") { Description = "FOCUS 1.2 CSV (the only format; required so a later format cannot be picked by accident)", Required = true };
+        var tenant = new Option<string?>("--tenant") { HelpName = "TENANT", Description = "Tenant to export (a tenant key exports its own; the operator must name one)" };
+        var period = new Option<string>("--period") { HelpName = "YYYY-MM", Description = "Billing period to export; the open period gives the rows rated so far", Required = true };
+        var output = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Write the CSV here (default: standard output)" };
+        var command = new Command("export", "Export a tenant's billing data for one period as a FOCUS 1.2 CSV file") { focus, tenant, period, output };
+        command.SetAction((parse, ct) => Flags.RunAsync(parse, ct,
+            () => new ExportFlags(new ExportFocusRequest { TenantId = parse.GetValue(tenant) ?? "", PeriodId = parse.GetValue(period)! }, parse.GetValue(output)),
+            async (mesh, json, flags) =>
+            {
+                using var call = new AccountingClient(mesh.Channel).ExportFocus(flags.Request, cancellationToken: ct);
+                var target = flags.Output is null ? Console.OpenStandardOutput() : File.Create(flags.Output + ".partial");
+                long bytes = 0;
+                await using (target)
+                {
+                    while (await call.ResponseStream.MoveNext(ct))
+                    {
+                        var chunk = call.ResponseStream.Current.Data.Memory;
+                        await target.WriteAsync(chunk, ct);
+                        bytes += chunk.Length;
+                    }
+                }
+                if (flags.Output is not null)
+                {
+                    // Renamed only once complete, so a failed export never leaves a file that looks whole.
+                    File.Move(flags.Output + ".partial", flags.Output, overwrite: true);
+                    Console.Error.WriteLine($"wrote {bytes} bytes of FOCUS 1.2 CSV to {flags.Output}");
                 }
                 return 0;
             }));

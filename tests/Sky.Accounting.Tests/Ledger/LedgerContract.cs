@@ -40,6 +40,28 @@ public abstract class LedgerContract
     }
 
     [SkippableFact]
+    public async Task Reading_from_a_sequence_gives_every_later_posting_once_in_order_and_periods_are_listed()
+    {
+        var ledger = await NewLedgerAsync();
+        await ledger.PostAsync([Charge("a", period: "2026-01"), Charge("b", period: "2026-02"), Charge("a", period: "2026-01")], None);
+        await ledger.PostAsync([Charge("c", period: "2026-02")], None);
+        async Task<List<(long, string)>> From(long after)
+        {
+            var seen = new List<(long, string)>();
+            await foreach (var tx in ledger.ReadFromAsync(after, None)) seen.Add((tx.Sequence, tx.IdempotencyKey));
+            return seen;
+        }
+        Assert.Equal([(1L, "a"), (2L, "b"), (3L, "c")], await From(0));
+        Assert.Equal([(3L, "c")], await From(2));
+        Assert.Empty(await From(3));
+
+        Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(await ledger.ClosePeriodAsync("2025-12", None));
+        Assert.Equal(["2025-12", "2026-01", "2026-02"], await ledger.PeriodsAsync(None));
+        Assert.Equal(Now.AddMinutes(1), (await ledger.ClosedAtAsync(None))["2025-12"]);
+    }
+
+    [SkippableFact]
     public async Task The_same_key_posts_once_across_batches_and_within_one()
     {
         var ledger = await NewLedgerAsync();
@@ -358,7 +380,7 @@ public sealed class MemoryLedgerTests : LedgerContract
         // Entries are immutable: the only writes are posting new transactions and closing periods, and a transaction's
         // properties are init-only.
         var operations = typeof(ILedger).GetMethods().Select(m => m.Name).Order(StringComparer.Ordinal);
-        Assert.Equal(["BalancesAsync", "ClosePeriodAsync", "ClosedPeriodsAsync", "GetAsync", "PostAsync", "QueryAsync", "ReadPeriodAsync"], operations);
+        Assert.Equal(["BalancesAsync", "ClosePeriodAsync", "ClosedAtAsync", "ClosedPeriodsAsync", "GetAsync", "PeriodsAsync", "PostAsync", "QueryAsync", "ReadFromAsync", "ReadPeriodAsync"], operations);
         Assert.All(typeof(LedgerTransaction).GetProperties(), p => Assert.True(p.SetMethod is null
             || p.SetMethod.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(System.Runtime.CompilerServices.IsExternalInit)), p.Name));
     }
