@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sky.Accounting.Api;
@@ -41,6 +42,10 @@ public static class AccountingHosting
         services.TryAddSingleton<BillingStreams>();
         services.TryAddSingleton<BillingFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<BillingFeed>());
+        // Tenants' own queues for their billing events: Accounting:BillingQueues:<tenant> = queue URI.
+        services.TryAddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Accounting").Get<BillingQueueOptions>() ?? new BillingQueueOptions());
+        services.TryAddSingleton<BillingQueueDelivery>();
+        services.AddHostedService(sp => sp.GetRequiredService<BillingQueueDelivery>());
         services.TryAddSingleton<UsageRecords>();
         services.TryAddSingleton<UsageQueries>();
         services.AddHostedService<UsageSubscriber>();

@@ -26,7 +26,8 @@ public static class Topics
     {
         Sky.Mesh.V1.ServiceKind.Placement => [Directory, Peering],
         Sky.Mesh.V1.ServiceKind.Transfer => [Directory, Peering],
-        Sky.Mesh.V1.ServiceKind.Accounting => [Placement, Transfer],
+        // Accounting reads its own billing topic too, to deliver it to tenants' queues (BillingQueueDelivery).
+        Sky.Mesh.V1.ServiceKind.Accounting => [Placement, Transfer, Billing],
         _ => [],
     };
 }
