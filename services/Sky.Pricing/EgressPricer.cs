@@ -58,13 +58,23 @@ public sealed class EgressPricer(EgressGrid grid, IEgressAdjuster? adjuster = nu
     public EgressQuote Quote(string srcProvider, string srcRegion, string dstProvider, string dstRegion, decimal gb, decimal alreadyUsedGb = 0m)
     {
         var rate = Grid.Lookup(srcProvider, srcRegion, dstProvider, dstRegion);
+        return Price(rate, Adjuster, srcProvider, srcRegion, dstProvider, dstRegion, gb, alreadyUsedGb);
+    }
+
+    /// <summary>
+    /// Prices a transfer at a known rate (tiers a caller already has, e.g. the price a usage record names) with the
+    /// same tiers and peering rules as <see cref="Quote"/>.
+    /// </summary>
+    public static EgressQuote Price(EgressRate rate, IEgressAdjuster? adjuster, string srcProvider, string srcRegion, string dstProvider, string dstRegion,
+        decimal gb, decimal alreadyUsedGb = 0m)
+    {
         var src = $"{srcProvider}/{srcRegion}";
         var dst = $"{dstProvider}/{dstRegion}";
         if (!rate.HasPrice) return new EgressQuote(rate, 0m, 0m, src, dst);
         var list = rate.Tiers!.Cost(gb, alreadyUsedGb);
-        if (Adjuster is null || !Adjuster.Covers(srcProvider, srcRegion, dstProvider, dstRegion)) return new EgressQuote(rate, list, list, src, dst);
+        if (adjuster is null || !adjuster.Covers(srcProvider, srcRegion, dstProvider, dstRegion)) return new EgressQuote(rate, list, list, src, dst);
         var charge = new EgressCharge(srcProvider, srcRegion, dstProvider, dstRegion, gb, alreadyUsedGb, rate.Tiers, list);
-        var (cost, agreement) = Adjuster.AdjustNamed(charge);
+        var (cost, agreement) = adjuster.AdjustNamed(charge);
         Check(cost, charge);
         return new EgressQuote(rate, list, cost, src, dst, agreement);
     }

@@ -66,7 +66,18 @@ public sealed class UsageRater(RatingPolicy? policy = null)
     public RatedCharge Egress(EgressPricer pricer, string srcProvider, string srcRegion, string dstProvider, string dstRegion, decimal gb)
     {
         ArgumentNullException.ThrowIfNull(pricer);
-        var quote = pricer.Quote(srcProvider, srcRegion, dstProvider, dstRegion, gb);
+        return Egress(pricer.Quote(srcProvider, srcRegion, dstProvider, dstRegion, gb));
+    }
+
+    /// <summary>Egress: <paramref name="gb"/> GB at <paramref name="tiers"/> (the price the usage names) with the agreements of <paramref name="adjuster"/>.</summary>
+    public RatedCharge Egress(EgressTiers tiers, IEgressAdjuster? adjuster, string srcProvider, string srcRegion, string dstProvider, string dstRegion, decimal gb)
+    {
+        ArgumentNullException.ThrowIfNull(tiers);
+        return Egress(EgressPricer.Price(new EgressRate(EgressMatch.ExactPair, tiers), adjuster, srcProvider, srcRegion, dstProvider, dstRegion, gb));
+    }
+
+    private RatedCharge Egress(EgressQuote quote)
+    {
         var list = Rounding.ToNanos(quote.ListCost);
         var discount = list - Rounding.ToNanos(quote.Cost);
         return WithMargin(list, discount, discount == 0 || quote.AgreementId is null ? null : AgreementId(quote.AgreementId));

@@ -58,6 +58,63 @@ public sealed class UsagePosting(ILedger ledger, UsageRater rater, BillingCalend
         return new Rated(usage, rater.Compute(price, quantity, Math.Max(1, e.NumNodes)));
     }
 
+    /// <summary>
+    /// Rates a finished transfer's usage: egress per region pair at the list price per GB the event names (the price book
+    /// revision it ran under) with the peering agreements in force when it ended, and gateway VM time per region like
+    /// compute (per second, the minimum per VM). Each part has its own key under the transfer's, so a redelivered event
+    /// posts nothing twice.
+    /// </summary>
+    /// <exception cref="ArgumentException">The event cannot be rated; the message says why.</exception>
+    public IReadOnlyList<Rated> Rate(TransferUsage e, PeeringBook peering)
+    {
+        if (e.IdempotencyKey.Length == 0) throw new ArgumentException($"transfer {e.TransferId}: idempotency_key is missing");
+        if (e.TenantId.Length == 0) throw new ArgumentException($"usage {e.IdempotencyKey}: tenant_id is missing");
+        if (e.UsageEnd is null) throw new ArgumentException($"usage {e.IdempotencyKey}: usage_end is missing");
+        var agreements = peering.InForce(e.UsageEnd.ToDateTimeOffset());
+        var rated = new List<Rated>(e.Egress.Count + e.Gateways.Count);
+        foreach (var x in e.Egress)
+        {
+            var (src, dst) = (x.Source ?? throw Missing(e, "egress.source"), x.Destination ?? throw Missing(e, "egress.destination"));
+            var perUnit = x.UnitPrice?.ToDecimal() ?? throw Missing(e, "egress.unit_price");
+            if (x.Bytes < 0) throw new ArgumentException($"usage {e.IdempotencyKey}: {src.Provider}/{src.Region} -> {dst.Provider}/{dst.Region} sent {x.Bytes} bytes");
+            var (gb, perGb) = x.PriceUnit switch
+            {
+                "gb" => (x.Bytes / 1_000_000_000m, perUnit),
+                "gib" => (x.Bytes / 1_073_741_824m, perUnit),   // priced per GiB: count GiB, so the unit price stays exact
+                _ => throw new ArgumentException($"usage {e.IdempotencyKey}: egress priced per '{x.PriceUnit}'; expected gb or gib"),
+            };
+            var usage = Transfer(e, $"{e.IdempotencyKey}:egress:{src.Provider}/{src.Region}->{dst.Provider}/{dst.Region}", "egress", src, x.OfferId, "egress",
+                PeriodStatement.Text(gb), x.PriceUnit, x.UnitPrice, x.PriceUnit, x.QuoteLineId);
+            usage.Destination = dst;
+            rated.Add(new Rated(usage, rater.Egress(EgressTiers.Flat(perGb), agreements, src.Provider, src.Region, dst.Provider, dst.Region, gb)));
+        }
+        foreach (var g in e.Gateways)
+        {
+            var at = g.Location ?? throw Missing(e, "gateways.location");
+            if (g.PriceUnit != "hour") throw new ArgumentException($"usage {e.IdempotencyKey}: gateway VMs priced per '{g.PriceUnit}'; expected hour");
+            var hourly = g.UnitPrice?.ToDecimal() ?? throw Missing(e, "gateways.unit_price");
+            var seconds = (decimal)(g.VmTime ?? throw Missing(e, "gateways.vm_time")).ToTimeSpan().Ticks / TimeSpan.TicksPerSecond;
+            var usage = Transfer(e, $"{e.IdempotencyKey}:gateway:{at.Provider}/{at.Region}/{g.InstanceType}", "transfer-gateway", at, g.OfferId, g.InstanceType,
+                PeriodStatement.Text(seconds), "second", g.UnitPrice, "hour", g.QuoteLineId);
+            rated.Add(new Rated(usage, rater.Compute(hourly, seconds, Math.Max(1, g.VmCount))));
+        }
+        return rated;
+    }
+
+    private static RatedUsage Transfer(TransferUsage e, string key, string service, Location at, string offer, string sku, string quantity, string unit,
+        Money price, string priceUnit, string quoteLine)
+    {
+        if (at.Provider.Length == 0) throw new ArgumentException($"usage {key}: location.provider is missing");
+        return new RatedUsage
+        {
+            IdempotencyKey = key, TenantId = e.TenantId, Provider = at.Provider, Service = service, Location = at, OfferId = offer, Sku = sku,
+            Quantity = quantity, Unit = unit, UnitPrice = price, PriceUnit = priceUnit, PriceBookRevision = e.PriceBookRevision,
+            QuoteId = e.QuoteId, QuoteLineId = quoteLine, SubjectId = e.TransferId, UsageStart = e.UsageStart, UsageEnd = e.UsageEnd,
+        };
+    }
+
+    private static ArgumentException Missing(TransferUsage e, string field) => new($"usage {e.IdempotencyKey}: {field} is missing");
+
     /// <summary>A decimal quantity string as the contract writes it (digits, optional fraction; no sign or exponent).</summary>
     public static decimal Quantity(string text, string key)
     {
