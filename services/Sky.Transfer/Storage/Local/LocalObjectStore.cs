@@ -1,0 +1,385 @@
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+
+namespace Sky.Transfer.Storage.Local;
+
+/// <summary>
+/// A folder as an object store: keys are relative paths under it. Writes never show a half-written file: a put or
+/// an upload goes to a temporary file under <c>.sky-uploads/</c> in the folder (the same file system) and is renamed
+/// into place. A multipart upload is a directory there holding the data file, written part by part at the part's
+/// offset, and one small marker per part naming the part's ETag (its CRC-32C), written after the part's bytes; so
+/// completing checks that every listed part is the one written, and an upload outlives the process.
+/// <para>Every write stamps the file's modification time from <see cref="TimeProvider"/> at full precision, and the
+/// ETag (and version) is that time and the size, so an overwrite always changes the version. Nothing is fsync'ed: a
+/// killed process loses nothing the kernel has, and a power cut is out of scope (as for cp).</para>
+/// </summary>
+public sealed class LocalObjectStore : IObjectStore
+{
+    private const string DataFile = "data";
+    private readonly string _folder;
+    private readonly string _uploads;
+    private readonly TimeProvider _time;
+
+    public LocalObjectStore(ObjectUri root, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        if (root.Kind != StoreKind.Local) throw new ArgumentException($"{root} is not a file:// URI", nameof(root));
+        Root = root.BucketUri();
+        _folder = root.Bucket;
+        _uploads = Path.Combine(_folder, ObjectKeys.ReservedPrefix.TrimEnd('/'));
+        _time = time ?? TimeProvider.System;
+    }
+
+    public ObjectUri Root { get; }
+
+    /// <summary>The adapter checks every checksum it is given before writing (the disk is the store); it keeps none.</summary>
+    public StoreCapabilities Capabilities { get; } = new()
+    {
+        VerifiedChecksums = new HashSet<ChecksumAlgorithm> { ChecksumAlgorithm.Crc32C, ChecksumAlgorithm.Md5, ChecksumAlgorithm.Sha256 },
+        ReportedChecksums = new HashSet<ChecksumAlgorithm>(),
+        MinPartSize = 1,
+        MaxPartSize = Array.MaxLength,
+        MaxParts = 100_000,
+    };
+
+    public Task VerifyAccessAsync(StoreAccess access, CancellationToken ct = default) => Run(Root, "verify access", () =>
+    {
+        RequireFolder();
+        using (var entries = System.IO.Directory.EnumerateFileSystemEntries(_folder).GetEnumerator()) entries.MoveNext();
+        if (access.HasFlag(StoreAccess.Write))
+        {
+            var probe = Path.Combine(_folder, ObjectKeys.NewProbeKey());
+            System.IO.Directory.CreateDirectory(_uploads);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        return Task.CompletedTask;
+    });
+
+    public Task<ObjectPage> ListAsync(string prefix, string? pageToken = null, int pageSize = 1000, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pageSize);
+        var where = ObjectKeys.CheckPrefix(Root, prefix);
+        return Run(where, "list", () =>
+        {
+            RequireFolder();
+            var startKey = prefix[..(prefix.LastIndexOf('/') + 1)];
+            if (startKey.Length > 0 && startKey[..^1].Split('/').Any(s => s is "" or "." or ".."))
+                throw new InvalidObjectUriException(where.ToString(), "a local prefix cannot have empty, '.' or '..' segments");
+            var start = new DirectoryInfo(PathOf(startKey));
+            var found = start.Exists ? Walk(start, startKey, prefix, pageToken).Take(pageSize + 1).ToList() : [];
+            var more = found.Count > pageSize;
+            var page = found.Take(pageSize).Select(f => Info(f.Key, f.File)).ToList();
+            return Task.FromResult(new ObjectPage(page, more ? page[^1].Key : null));
+        });
+    }
+
+    public Task<ObjectInfo> StatAsync(string key, CancellationToken ct = default)
+    {
+        var uri = CheckKey(key);
+        return Run(uri, "stat", () =>
+        {
+            var file = new FileInfo(PathOf(key));
+            if (!file.Exists) throw Missing(uri);
+            return Task.FromResult(Info(key, file));
+        });
+    }
+
+    public Task<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, string? ifVersion = null, CancellationToken ct = default)
+    {
+        var uri = CheckKey(key);
+        CheckRange(offset, length);
+        return Run<Stream>(uri, "read", () =>
+        {
+            var handle = OpenForRead(uri, ifVersion, out var size);
+            var stream = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+            var start = Math.Min(offset, size);
+            stream.Position = start;
+            return Task.FromResult<Stream>(new OwnedReadStream(stream, Math.Min(length ?? long.MaxValue, size - start)));
+        });
+    }
+
+    public Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, string? ifVersion = null, CancellationToken ct = default)
+    {
+        var uri = CheckKey(key);
+        CheckRange(offset, null);
+        return Run(uri, "read", async () =>
+        {
+            using var handle = OpenForRead(uri, ifVersion, out var size);
+            var total = 0;
+            while (total < buffer.Length && offset + total < size)
+            {
+                var n = await RandomAccess.ReadAsync(handle, buffer[total..], offset + total, ct);
+                if (n == 0) break;
+                total += n;
+            }
+            return total;
+        });
+    }
+
+    public Task<ObjectInfo> PutAsync(string key, ReadOnlyMemory<byte> data, PutOptions? options = null, CancellationToken ct = default)
+    {
+        var uri = CheckKey(key);
+        var verified = ChecksumVerification.Verify(uri, data.Span, options?.Checksums ?? []);
+        return Run(uri, "write", async () =>
+        {
+            RequireFolder();
+            System.IO.Directory.CreateDirectory(_uploads);
+            var temp = Path.Combine(_uploads, "put-" + ObjectKeys.NewUploadId());
+            try
+            {
+                using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length))
+                {
+                    await RandomAccess.WriteAsync(handle, data, 0, ct);
+                    File.SetLastWriteTimeUtc(handle, _time.GetUtcNow().UtcDateTime);
+                }
+                MoveIntoPlace(uri, temp, PathOf(key));
+            }
+            finally { File.Delete(temp); }
+            return Info(key, new FileInfo(PathOf(key))) with { Checksums = verified };
+        });
+    }
+
+    public Task<MultipartUpload> BeginUploadAsync(string key, long partSize, string? contentType = null, CancellationToken ct = default)
+    {
+        var uri = CheckKey(key);
+        ObjectKeys.CheckPartSize(Capabilities, partSize);
+        return Run(uri, "start an upload", () =>
+        {
+            RequireFolder();
+            var id = ObjectKeys.NewUploadId();
+            var dir = System.IO.Directory.CreateDirectory(UploadDir(id));
+            File.WriteAllBytes(Path.Combine(dir.FullName, DataFile), []);
+            return Task.FromResult(new MultipartUpload(key, id, partSize, contentType));
+        });
+    }
+
+    public Task<UploadedPart> UploadPartAsync(MultipartUpload upload, int partNumber, ReadOnlyMemory<byte> data,
+        IReadOnlyList<Checksum>? checksums = null, CancellationToken ct = default)
+    {
+        var uri = CheckUpload(upload);
+        ObjectKeys.CheckPart(Capabilities, upload, partNumber, data.Length);
+        var verified = ChecksumVerification.Verify(uri, data.Span, checksums ?? []).ToList();
+        var crc = ChecksumVerification.Find(verified, ChecksumAlgorithm.Crc32C) ?? Checksum.Compute(ChecksumAlgorithm.Crc32C, data.Span);
+        if (!verified.Contains(crc)) verified.Add(crc);
+        var part = new UploadedPart(partNumber, data.Length, crc.Hex) { Checksums = verified };
+        return Run(uri, "upload a part", async () =>
+        {
+            using (var handle = OpenUploadData(uri, upload, FileAccess.Write))
+                await RandomAccess.WriteAsync(handle, data, (partNumber - 1) * upload.PartSize, ct);
+            await File.WriteAllTextAsync(MarkerPath(upload, partNumber), Marker(part), ct);
+            return part;
+        });
+    }
+
+    public Task<ObjectInfo> CompleteUploadAsync(MultipartUpload upload, IReadOnlyList<UploadedPart> parts, CancellationToken ct = default)
+    {
+        var uri = CheckUpload(upload);
+        var (ordered, size) = ObjectKeys.CheckParts(upload, parts);
+        return Run(uri, "complete an upload", async () =>
+        {
+            using (var handle = OpenUploadData(uri, upload, FileAccess.Write))
+            {
+                foreach (var part in ordered)
+                {
+                    var marker = MarkerPath(upload, part.PartNumber);
+                    var written = File.Exists(marker) ? await File.ReadAllTextAsync(marker, ct) : null;
+                    if (written != Marker(part))
+                        throw new ObjectStoreException($"{uri}: part {part.PartNumber} ({part.ETag}, {part.Size} bytes) is not the part uploaded"
+                            + (written is null ? " (none was)" : $" ({written})"));
+                }
+                RandomAccess.SetLength(handle, size);
+                File.SetLastWriteTimeUtc(handle, _time.GetUtcNow().UtcDateTime);
+            }
+            MoveIntoPlace(uri, Path.Combine(UploadDir(upload.UploadId), DataFile), PathOf(upload.Key));
+            System.IO.Directory.Delete(UploadDir(upload.UploadId), recursive: true);
+            return Info(upload.Key, new FileInfo(PathOf(upload.Key)));
+        });
+    }
+
+    public Task AbortUploadAsync(MultipartUpload upload, CancellationToken ct = default)
+    {
+        var uri = CheckUpload(upload);
+        return Run(uri, "abort an upload", () =>
+        {
+            RequireFolder();
+            if (System.IO.Directory.Exists(UploadDir(upload.UploadId))) System.IO.Directory.Delete(UploadDir(upload.UploadId), recursive: true);
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>Any local folder: a copy is a file copy (the kernel's copy_file_range or a reflink where the file system has them).</summary>
+    public bool CanCopyFrom(IObjectStore source) => source is LocalObjectStore;
+
+    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default)
+    {
+        if (source is not LocalObjectStore from) throw new ArgumentException($"cannot copy from {source.Root} to {Root} inside the store", nameof(source));
+        var sourceUri = from.CheckKey(sourceKey);
+        var uri = CheckKey(key);
+        return Run(uri, "copy", () =>
+        {
+            RequireFolder();
+            var sourcePath = from.PathOf(sourceKey);
+            if (!File.Exists(sourcePath)) throw from.Missing(sourceUri);
+            System.IO.Directory.CreateDirectory(_uploads);
+            var temp = Path.Combine(_uploads, "copy-" + ObjectKeys.NewUploadId());
+            try
+            {
+                File.Copy(sourcePath, temp);
+                File.SetLastWriteTimeUtc(temp, _time.GetUtcNow().UtcDateTime);
+                MoveIntoPlace(uri, temp, PathOf(key));
+            }
+            finally { File.Delete(temp); }
+            return Task.FromResult(Info(key, new FileInfo(PathOf(key))));
+        });
+    }
+
+    public Task DeleteAsync(string key, CancellationToken ct = default)
+    {
+        var uri = CheckKey(key);
+        return Run(uri, "delete", () =>
+        {
+            RequireFolder();
+            var path = PathOf(key);
+            if (!File.Exists(path)) return Task.CompletedTask;
+            File.Delete(path);
+            // Folders exist only to hold keys: remove the ones this delete emptied, as a prefix vanishes in a bucket.
+            for (var dir = Path.GetDirectoryName(path); dir is not null && dir.Length > _folder.TrimEnd('/').Length; dir = Path.GetDirectoryName(dir))
+            {
+                if (System.IO.Directory.EnumerateFileSystemEntries(dir).Any()) break;
+                try { System.IO.Directory.Delete(dir); }
+                catch (IOException) { break; } // a key arrived meanwhile
+            }
+            return Task.CompletedTask;
+        });
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Files under <paramref name="dir"/> whose keys start with <paramref name="prefix"/> and sort after
+    /// <paramref name="after"/>, in ordinal key order: each folder's entries are sorted with a folder's name followed by
+    /// '/', which is the order its keys take among the others; whole folders before <paramref name="after"/> are skipped.
+    /// </summary>
+    private IEnumerable<(string Key, FileInfo File)> Walk(DirectoryInfo dir, string dirKey, string prefix, string? after)
+    {
+        var entries = new List<(string Key, FileSystemInfo Info)>();
+        foreach (var entry in dir.EnumerateFileSystemInfos())
+        {
+            var isDir = entry is DirectoryInfo;
+            if (isDir && entry.LinkTarget is not null) continue; // a linked folder could loop
+            var key = dirKey + entry.Name + (isDir ? "/" : "");
+            if (isDir && key == ObjectKeys.ReservedPrefix) continue;
+            var matches = isDir ? key.StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith(key, StringComparison.Ordinal)
+                : key.StartsWith(prefix, StringComparison.Ordinal);
+            if (!matches) continue;
+            if (after is not null && string.CompareOrdinal(key, after) <= 0 && !(isDir && after.StartsWith(key, StringComparison.Ordinal))) continue;
+            entries.Add((key, entry));
+        }
+        entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        foreach (var (key, info) in entries)
+        {
+            if (info is DirectoryInfo sub)
+                foreach (var found in Walk(sub, key, prefix, after)) yield return found;
+            else
+                yield return (key, (FileInfo)info);
+        }
+    }
+
+    private ObjectInfo Info(string key, FileInfo file)
+    {
+        var etag = string.Create(CultureInfo.InvariantCulture, $"{file.LastWriteTimeUtc.Ticks:x}-{file.Length:x}");
+        return new ObjectInfo(key, file.Length, etag, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+    }
+
+    private SafeFileHandle OpenForRead(ObjectUri uri, string? ifVersion, out long size)
+    {
+        SafeFileHandle handle;
+        try { handle = File.OpenHandle(PathOf(uri.Key), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { throw Missing(uri, e); }
+        catch (UnauthorizedAccessException) when (System.IO.Directory.Exists(PathOf(uri.Key))) { throw Missing(uri); }
+        size = RandomAccess.GetLength(handle);
+        if (ifVersion is not null)
+        {
+            var version = string.Create(CultureInfo.InvariantCulture, $"{File.GetLastWriteTimeUtc(handle).Ticks:x}-{size:x}");
+            if (version != ifVersion)
+            {
+                handle.Dispose();
+                throw new ObjectChangedException(uri, ifVersion);
+            }
+        }
+        return handle;
+    }
+
+    private SafeFileHandle OpenUploadData(ObjectUri uri, MultipartUpload upload, FileAccess access)
+    {
+        RequireFolder();
+        try { return File.OpenHandle(Path.Combine(UploadDir(upload.UploadId), DataFile), FileMode.Open, access, FileShare.ReadWrite); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { throw new UploadNotFoundException(uri, upload.UploadId, e); }
+    }
+
+    /// <summary>Renames a finished temporary file onto the key's path (atomic: rename(2) within one file system).</summary>
+    private static void MoveIntoPlace(ObjectUri uri, string temp, string path)
+    {
+        if (System.IO.Directory.Exists(path)) throw new ObjectStoreException($"{uri}: a folder of other keys is in the way");
+        try
+        {
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+        catch (IOException e) { throw new ObjectStoreException($"{uri}: a file is in the way of its folder ({e.Message})", false, e); }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private ObjectUri CheckKey(string key)
+    {
+        var uri = ObjectKeys.CheckObjectKey(Root, key);
+        foreach (var segment in key.Split('/'))
+            if (segment is "" or "." or "..")
+                throw new InvalidObjectUriException(uri.ToString(), "a local key cannot have empty, '.' or '..' segments");
+        return uri;
+    }
+
+    private ObjectUri CheckUpload(MultipartUpload upload)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        var uri = CheckKey(upload.Key);
+        if (upload.UploadId.Length != 32 || !upload.UploadId.All(char.IsAsciiHexDigitLower))
+            throw new UploadNotFoundException(uri, upload.UploadId);
+        return uri;
+    }
+
+    private static void CheckRange(long offset, long? length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (length is { } l) ArgumentOutOfRangeException.ThrowIfNegative(l, nameof(length));
+    }
+
+    private void RequireFolder()
+    {
+        if (!System.IO.Directory.Exists(_folder)) throw new BucketNotFoundException(Root);
+    }
+
+    private StoreNotFoundException Missing(ObjectUri uri, Exception? inner = null) =>
+        System.IO.Directory.Exists(_folder) ? new ObjectNotFoundException(uri, inner) : new BucketNotFoundException(Root, inner);
+
+    private string PathOf(string key) => key.Length == 0 ? _folder : Path.Combine(_folder, key);
+
+    private string UploadDir(string uploadId) => Path.Combine(_uploads, uploadId);
+
+    private string MarkerPath(MultipartUpload upload, int partNumber) =>
+        Path.Combine(UploadDir(upload.UploadId), partNumber.ToString("D6", CultureInfo.InvariantCulture));
+
+    private static string Marker(UploadedPart part) => string.Create(CultureInfo.InvariantCulture, $"{part.ETag} {part.Size}");
+
+    /// <summary>Maps the file system's exceptions onto the store's.</summary>
+    private static async Task<T> Run<T>(ObjectUri where, string operation, Func<Task<T>> action)
+    {
+        try { return await action(); }
+        catch (ObjectStoreException) { throw; }
+        catch (UnauthorizedAccessException e) { throw new PermissionDeniedException(where, operation, e.Message, e); }
+        catch (IOException e) { throw new ObjectStoreException($"{where}: {operation} failed: {e.Message}", false, e); }
+    }
+
+    private static Task Run(ObjectUri where, string operation, Func<Task> action) =>
+        Run<bool>(where, operation, async () => { await action(); return true; });
+}
