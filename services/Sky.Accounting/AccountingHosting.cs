@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sky.Accounting.Api;
 using Sky.Accounting.Billing;
+using Sky.Accounting.Focus;
 using Sky.Accounting.Ledger;
 using Sky.Accounting.Peering;
 using Sky.Accounting.Usage;
@@ -37,6 +38,8 @@ public static class AccountingHosting
             ? new RedisBillingStore(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>())
             : new MemoryBillingStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<BillingSignal>();
+        services.TryAddSingleton(sp => new FocusExporter(sp.GetRequiredService<ILedger>(), sp.GetRequiredService<BillingCalendar>()));
+        services.TryAddSingleton<FocusExportRpc>();
         services.TryAddSingleton<UsageJournal>();
         services.TryAddSingleton<BillingPeriods>();
         services.TryAddSingleton<BillingStreams>();

@@ -200,5 +200,25 @@ public sealed class BillingApiTests
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
     }
 
+    [Fact]
+    public async Task The_focus_export_of_a_closed_period_sums_to_the_issued_invoice_and_names_it()
+    {
+        await using var mesh = await TestMesh.StartAsync("accounting");
+        await PostAsync(mesh,
+            Compute("k1", "acme", "aws", "us-east-1", 3600, 0.8048m), Compute("k2", "acme", "gcp", "us-central1", 45, 1.10m),
+            Egress("k3", "acme", 100m, 0.09m, "pa-1"), Egress("k4", "acme", 7m, 0.09m, null), Compute("k5", "globex", "aws", "us-east-1", 600, 3m));
+        await mesh.Client<AccountingClient>().CloseBillingPeriodAsync(new CloseBillingPeriodRequest { PeriodId = "2026-10" });
+        var acme = mesh.Client<AccountingClient>(await mesh.IssueKeyAsync(PrincipalKind.Tenant, "acme"));
+        var invoice = (await acme.GetInvoiceAsync(new GetInvoiceRequest { InvoiceId = InvoiceIds.For("2026-10", "acme") })).Invoice;
+
+        using var call = acme.ExportFocus(new ExportFocusRequest { PeriodId = "2026-10" });
+        var bytes = new MemoryStream();
+        while (await call.ResponseStream.MoveNext(None)) call.ResponseStream.Current.Data.WriteTo(bytes);
+        var file = Focus.FocusFile.Read(bytes.ToArray(), default!);
+        Assert.Equal(5 - 1, file.Rows.Count);
+        Assert.Equal(invoice.Total.ToDecimal(), file.Rows.Sum(r => Focus.FocusFile.Decimal(r["BilledCost"])));
+        Assert.All(file.Rows, r => Assert.Equal((invoice.InvoiceId, "acme", "Sky.Mesh"), (r["InvoiceId"], r["BillingAccountId"], r["InvoiceIssuerName"])));
+    }
+
     private static long Nanos(Money m) => m.Units * 1_000_000_000 + m.Nanos;
 }

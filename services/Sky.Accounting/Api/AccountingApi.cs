@@ -6,7 +6,8 @@ namespace Sky.Accounting.Api;
 /// outcome.
 /// </summary>
 public sealed partial class AccountingApi(Sky.Accounting.Peering.PeeringRegistry peering, Sky.Accounting.Usage.UsageRecords records,
-    Sky.Accounting.Usage.UsageQueries usage, Sky.Accounting.Billing.BillingPeriods billing, Sky.Accounting.Billing.BillingStreams streams)
+    Sky.Accounting.Usage.UsageQueries usage, Sky.Accounting.Billing.BillingPeriods billing, Sky.Accounting.Billing.BillingStreams streams,
+    Sky.Accounting.Focus.FocusExportRpc focus)
     : Sky.Accounting.V1.Accounting.AccountingBase
 {
 }
