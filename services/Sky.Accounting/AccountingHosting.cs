@@ -31,7 +31,9 @@ public static class AccountingHosting
             : new MemoryLedger(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(new RatingPolicy());
         services.TryAddSingleton(sp => new UsageRater(sp.GetRequiredService<RatingPolicy>()));
-        services.TryAddSingleton(new BillingCalendar());
+        // Billing periods: monthly by default; Accounting:BillingPeriod = daily for short periods (demos, tests).
+        services.TryAddSingleton(sp => new BillingCalendar(Enum.Parse<PeriodLength>(
+            sp.GetRequiredService<IConfiguration>()["Accounting:BillingPeriod"] is { Length: > 0 } length ? length : nameof(PeriodLength.Monthly), ignoreCase: true)));
         services.TryAddSingleton<UsagePosting>();
         // Billing: invoices, settlements and the tenants' billing journals (Redis with --store redis://).
         services.TryAddSingleton<IBillingStore>(sp => sp.GetRequiredService<MeshOptions>().Store.IsRedis

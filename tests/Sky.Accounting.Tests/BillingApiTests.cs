@@ -220,5 +220,14 @@ public sealed class BillingApiTests
         Assert.All(file.Rows, r => Assert.Equal((invoice.InvoiceId, "acme", "Sky.Mesh"), (r["InvoiceId"], r["BillingAccountId"], r["InvoiceIssuerName"])));
     }
 
+    [Fact]
+    public async Task Billing_periods_can_be_daily_by_configuration()
+    {
+        await using var mesh = await TestMesh.StartAsync("accounting", configure: b => b.Configuration["Accounting:BillingPeriod"] = "daily");
+        await PostAsync(mesh, Compute("k1", "acme", "aws", "us-east-1", 3600, 1m));
+        var closed = await mesh.Client<AccountingClient>().CloseBillingPeriodAsync(new CloseBillingPeriodRequest { PeriodId = "2026-10-10" });
+        Assert.Equal((1, TimeSpan.FromDays(1)), (closed.InvoicesIssued, closed.Period.End.ToDateTimeOffset() - closed.Period.Start.ToDateTimeOffset()));
+    }
+
     private static long Nanos(Money m) => m.Units * 1_000_000_000 + m.Nanos;
 }
