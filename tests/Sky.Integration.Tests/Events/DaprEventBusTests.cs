@@ -92,7 +92,7 @@ public sealed class DaprEventBusTests
         var listed = json.RootElement.EnumerateArray()
             .Select(s => (Pubsub: s.GetProperty("pubsubName").GetString(), Topic: s.GetProperty("topic").GetString(), Route: s.GetProperty("route").GetString()))
             .OrderBy(s => s.Topic).ToList();
-        var expected = new[] { Topics.Directory, Topics.Peering, Topics.Placement, Topics.Transfer }.Order()
+        var expected = new[] { Topics.Billing, Topics.Directory, Topics.Peering, Topics.Placement, Topics.Transfer }.Order()
             .Select(t => ((string?)DaprNames.PubSub, (string?)t, (string?)DaprNames.Route(t).TrimStart('/'))).ToList();   // Dapr.AspNetCore lists routes without the leading slash
         Assert.Equal(expected, listed);
     }
