@@ -34,46 +34,71 @@ public sealed class RedisStreamsEventBus(
     /// <summary>
     /// Publishes an event whose id and time are already fixed (an outbox entry published again keeps its id). Returns
     /// once the event is in its stream. Events published while an earlier send is in flight go together in the next one
-    /// (group commit: one round trip and one script run for the lot), so a busy publisher pays per batch, not per event,
-    /// and a lone one waits for no timer.
+    /// (group commit: one round trip and one wake-up for the lot), so a busy publisher pays per batch, not per event,
+    /// and a lone one waits for no timer. The event is encoded here, on the caller, so many callers encode in parallel.
+    /// An entry is the CloudEvent alone: it carries its own id and type, and receivers read nothing else.
     /// </summary>
-    public async Task PublishAsync(string topic, SkyEvent evt, CancellationToken ct = default)
+    public Task PublishAsync(string topic, SkyEvent evt, CancellationToken ct = default)
     {
-        var message = new OutgoingMessage(CloudEventCodec.Encode(evt), new Dictionary<string, string> { ["ce-type"] = evt.Type, ["ce-id"] = evt.Id });
         var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _outgoing.Writer.TryWrite(new Outgoing(StreamOf(topic), message, sent));
+        _outgoing.Writer.TryWrite(new Outgoing(topic, new OutgoingMessage(CloudEventCodec.Encode(evt), NoAttributes), sent));
         if (Interlocked.CompareExchange(ref _senderStarted, 1, 0) == 0) _ = Task.Run(SendAsync, CancellationToken.None);
-        await sent.Task.WaitAsync(ct);
+        return ct.CanBeCanceled ? sent.Task.WaitAsync(ct) : sent.Task;
     }
 
-    private const int MaxBatch = 256;
-    private sealed record Outgoing(string Stream, OutgoingMessage Message, TaskCompletionSource Sent);
+    private static readonly IReadOnlyDictionary<string, string> NoAttributes = new Dictionary<string, string>();
+    private const int MaxBatch = 512;
+    private sealed record Outgoing(string Topic, OutgoingMessage Message, TaskCompletionSource Sent);
     private readonly System.Threading.Channels.Channel<Outgoing> _outgoing =
         System.Threading.Channels.Channel.CreateUnbounded<Outgoing>(new() { SingleReader = true });
     private int _senderStarted;
 
-    // The one sender: takes whatever is queued (up to MaxBatch), appends it per stream in order, completes each publisher.
+    // The one sender: takes whatever is queued (up to MaxBatch), sends it as plain XADDs pipelined per stream in order
+    // (RedisStreamQueue.Append), and answers each publisher by its own XADD once the batch is back.
     private async Task SendAsync()
     {
         var batch = new List<Outgoing>(MaxBatch);
+        var sends = new List<(List<Outgoing> Items, StreamAppend Append)>();
         while (await _outgoing.Reader.WaitToReadAsync())
         {
             while (batch.Count < MaxBatch && _outgoing.Reader.TryRead(out var next)) batch.Add(next);
-            foreach (var stream in batch.GroupBy(o => o.Stream, StringComparer.Ordinal))
+            var db = redis.GetDatabase();
+            foreach (var items in ByStream(batch))
             {
-                var items = stream.ToList();
                 try
                 {
-                    await RedisStreamQueue.AddManyAsync(redis.GetDatabase(), stream.Key, [.. items.Select(o => o.Message)], _options.MaxLength);
-                    foreach (var item in items) item.Sent.TrySetResult();
+                    sends.Add((items, RedisStreamQueue.Append(db, StreamOf(items[0].Topic), [.. items.Select(o => o.Message)], _options.MaxLength)));
                 }
                 catch (Exception e)
                 {
                     foreach (var item in items) item.Sent.TrySetException(e);
                 }
             }
+            foreach (var (items, append) in sends)
+            {
+                // Whatever failed, each publisher learns it from its own XADD below; a failed wake-up alone costs
+                // receivers their next poll, not the event.
+                try { await append.Completion; }
+                catch (Exception) { }
+                if (append.Wake.Exception is { } wakeFailed)
+                    _log.LogWarning(wakeFailed.InnerException, "events: the wake-up after {Count} events on {Topic} failed", items.Count, items[0].Topic);
+                for (var i = 0; i < items.Count; i++)
+                {
+                    var id = append.Ids[i];
+                    if (id.IsCompletedSuccessfully) items[i].Sent.TrySetResult();
+                    else items[i].Sent.TrySetException(id.Exception?.InnerException ?? new TaskCanceledException(id));
+                }
+            }
+            sends.Clear();
             batch.Clear();
         }
+    }
+
+    // A batch split by topic, each part in publishing order (almost always one part: services publish to their own topic).
+    private static IEnumerable<List<Outgoing>> ByStream(List<Outgoing> batch)
+    {
+        if (batch.TrueForAll(o => o.Topic == batch[0].Topic)) return [batch];
+        return batch.GroupBy(o => o.Topic, StringComparer.Ordinal).Select(g => g.ToList());
     }
 
     public IAsyncDisposable Subscribe(string topic, string subscriber, Func<SkyEvent, CancellationToken, Task> handler)
@@ -107,6 +132,9 @@ public sealed class RedisStreamsEventBus(
 
         private RedisEventBusOptions Options => _bus._options;
 
+        // The last batch's marks and XACK, sent and not yet awaited: they go out with the next read, in its round trip.
+        private Task _settling = Task.CompletedTask;
+
         private async Task RunAsync()
         {
             var ct = _stop.Token;
@@ -114,7 +142,11 @@ public sealed class RedisStreamsEventBus(
             {
                 try
                 {
-                    await DeliverAsync(await _queue.ReceiveAsync(Options.BatchSize, Options.VisibilityTimeout, TimeSpan.FromSeconds(1), ct), ct);
+                    var batch = await _queue.ReceiveAsync(Options.BatchSize, Options.VisibilityTimeout, TimeSpan.FromSeconds(1), ct);
+                    // The last batch's marks are in before this one asks which ids were handled (an id repeated across the two
+                    // is skipped), and a failed settle surfaces here, like a failed read.
+                    await SettledAsync();
+                    await DeliverAsync(batch, ct);
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
                 catch (Exception e) when (e is RedisException or TimeoutException)
@@ -124,11 +156,25 @@ public sealed class RedisStreamsEventBus(
                     try { await Task.Delay(Options.RetryDelay, _bus._time, ct); } catch (OperationCanceledException) { }
                 }
             }
+            try { await SettledAsync(); }
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                // Unacknowledged, those events are delivered again and, if marked, skipped.
+                _bus._log.LogWarning(e, "events: {Subscriber} could not settle its last events of {Topic}", _subscriber, _topic);
+            }
         }
 
-        // A batch costs a few round trips whatever its size: one read of which ids were handled already, then, after the
-        // handlers ran in order, one write of the new ids and one XACK. A crash before those repeats the batch's handlers
-        // once (at least once); the ids written first keep a redelivery from repeating them again.
+        private Task SettledAsync()
+        {
+            var settling = _settling;
+            _settling = Task.CompletedTask;
+            return settling;
+        }
+
+        // A batch costs two round trips whatever its size: one read of which ids were handled already, then, after the
+        // handlers ran in order, one write of the new ids and one XACK, which ride with the next batch's read. A crash
+        // before those repeats the batch's handlers once (at least once); the ids written first keep a redelivery from
+        // repeating them again.
         private async Task DeliverAsync(IReadOnlyList<IncomingMessage> batch, CancellationToken ct)
         {
             if (batch.Count == 0) return;
@@ -148,10 +194,13 @@ public sealed class RedisStreamsEventBus(
             var seen = await _bus._processed.SeenAsync(_subscriber, [.. events.Select(e => e.Event.Id)], ct);
             var handled = new List<string>(events.Count);
             var done = new List<IncomingMessage>(events.Count);
+            // Ids handled in this batch: a second entry with one of them (an event published twice in quick succession)
+            // is not marked yet when the batch asks, so it is skipped here.
+            var handledHere = new HashSet<string>(StringComparer.Ordinal);
             for (var i = 0; i < events.Count; i++)
             {
                 var (message, evt) = events[i];
-                if (!seen[i])
+                if (!seen[i] && !handledHere.Contains(evt.Id))
                 {
                     if (!await HandleAsync(message, evt, ct))
                     {
@@ -160,19 +209,22 @@ public sealed class RedisStreamsEventBus(
                         continue;
                     }
                     handled.Add(evt.Id);
+                    handledHere.Add(evt.Id);
                 }
                 done.Add(message);
             }
-            await SettleAsync(handled, done);
+            _settling = SettleAsync(handled, done);
         }
 
         private async Task SettleAsync(List<string> handled, List<IncomingMessage> done)
         {
             // Both in one round trip (pipelined on the connection); either order is safe: an ack without its mark is never
             // redelivered, a mark without its ack is redelivered and skipped.
-            await Task.WhenAll(_bus._processed.MarkAsync(_subscriber, handled.ToArray(), CancellationToken.None), _queue.AckAsync(done.ToArray()));
+            var marked = _bus._processed.MarkAsync(_subscriber, handled.ToArray(), CancellationToken.None);
+            var acked = _queue.AckAsync(done.ToArray());
             handled.Clear();
             done.Clear();
+            await Task.WhenAll(marked, acked);
         }
 
         // Runs the handler until it succeeds (true) or the event has had its attempts and is dead-lettered (false).

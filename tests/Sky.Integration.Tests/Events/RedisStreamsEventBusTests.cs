@@ -152,6 +152,67 @@ public sealed class RedisStreamsEventBusTests(RedisServer redis) : IClassFixture
         Assert.InRange(length, 100, 200);
     }
 
+    [SkippableFact]
+    public async Task A_handled_batch_is_acknowledged_and_marked_without_waiting_for_the_next_one()
+    {
+        // The settlement of a batch rides with the next read; with no next event it must still land.
+        var store = await redis.NewDatabaseAsync();
+        var (bus, connection) = await NewBusAsync(store);
+        var handled = 0;
+        _cleanup.Add(bus.Subscribe(Topics.Accounting, "billing", (_, _) => { Interlocked.Increment(ref handled); return Task.CompletedTask; }));
+        var events = Enumerable.Range(1, 5).Select(i => new SkyEvent("evt-" + i, "sky-mesh", "directory.offer.expired", DateTimeOffset.UtcNow, null, Offer(i))).ToList();
+        foreach (var evt in events) await bus.PublishAsync(Topics.Accounting, evt);
+
+        await Eventually(() => handled == 5);
+        var db = connection.GetDatabase();
+        await Eventually(async () => (await db.StreamPendingAsync(RedisStreamsEventBus.StreamOf(Topics.Accounting), "billing")).PendingMessageCount == 0);
+        var processed = new RedisProcessedEvents(connection, TimeProvider.System);
+        Assert.All(await processed.SeenAsync("billing", [.. events.Select(e => e.Id)]), Assert.True);
+    }
+
+    [SkippableFact]
+    public async Task An_event_repeated_within_one_read_is_handled_once()
+    {
+        var store = await redis.NewDatabaseAsync();
+        var (bus, connection) = await NewBusAsync(store);
+        var evt = new SkyEvent("evt-twice", "sky-mesh", "directory.offer.expired", DateTimeOffset.UtcNow, "aws-1", Offer(1));
+        // Published before anyone subscribes, so the group's first read holds all three copies and the next event.
+        await bus.PublishAsync(Topics.Directory, evt);
+        await bus.PublishAsync(Topics.Directory, evt);
+        await bus.PublishAsync(Topics.Directory, evt);
+        await bus.PublishAsync(Topics.Directory, evt with { Id = "evt-after" });
+
+        var handled = new ConcurrentQueue<string>();
+        _cleanup.Add(bus.Subscribe(Topics.Directory, "placement", (e, _) => { handled.Enqueue(e.Id); return Task.CompletedTask; }));
+        await Eventually(() => handled.Contains("evt-after"));
+        Assert.Equal(["evt-twice", "evt-after"], handled);
+        // Every copy is acknowledged, the skipped ones too.
+        await Eventually(async () => (await connection.GetDatabase().StreamPendingAsync(RedisStreamsEventBus.StreamOf(Topics.Directory), "placement")).PendingMessageCount == 0);
+    }
+
+    [SkippableFact]
+    public async Task A_publish_that_Redis_refuses_fails_alone()
+    {
+        // One topic's stream key holds a string, so XADD there answers WRONGTYPE; the same batch's other events go in.
+        var store = await redis.NewDatabaseAsync();
+        var (bus, connection) = await NewBusAsync(store);
+        var db = connection.GetDatabase();
+        await db.StringSetAsync(RedisStreamsEventBus.StreamOf(Topics.Billing), "not a stream");
+
+        var sends = Enumerable.Range(0, 40)
+            .Select(i => bus.PublishAsync(i % 2 == 0 ? Topics.Billing : Topics.Peering, "directory.offer.expired", Offer(i)))
+            .ToList();
+        await Task.WhenAll(sends.Select(s => s.ContinueWith(_ => { }, TaskScheduler.Default)));
+
+        for (var i = 0; i < sends.Count; i++)
+        {
+            if (i % 2 == 0) Assert.Contains("WRONGTYPE", (await Assert.ThrowsAsync<RedisServerException>(() => sends[i])).Message);
+            else await sends[i];
+        }
+        var peering = await db.StreamRangeAsync(RedisStreamsEventBus.StreamOf(Topics.Peering));
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => 2 * i + 1), peering.Select(e => N(CloudEventCodec.Decode((byte[])e[RedisStreamQueue.BodyField]!))));
+    }
+
     private static async Task Eventually(Func<bool> condition) => await Eventually(() => Task.FromResult(condition()));
 
     private static async Task Eventually(Func<Task<bool>> condition)
