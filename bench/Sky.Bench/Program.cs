@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, (string About, Func<Figures, TimeSpan, T
     ["placement"] = ("real GCP+Azure+Lambda catalogs: load time, every single-task YAML, a diamond and a 1->4->1 fan-out with 500 GB edges, a 50-task random DAG", PlacementBench.RunAsync),
     ["accounting"] = ("usage ingest (1M records, 30 % twice) in memory and on Redis beside redis-benchmark SET; closing the 1M-record period: time and peak memory", AccountingBench.RunAsync),
     ["focus-export"] = ("FOCUS 1.2 export of 1,000,000 usage rows of one tenant: time, rows/s, rows per CPU-second, peak memory", AccountingBench.FocusAsync),
+    ["transfer-plan"] = ("Skyplane's grid: plan time of every goal for 5 region pairs (median of 5), throughput and cost beside the direct route", TransferPlanBench.RunAsync),
     ["events-redis"] = ("Redis Streams events between two processes: published and delivered per second, publish->handle p50/p99, beside redis-benchmark XADD", EventsBench.RedisAsync),
 };
 
