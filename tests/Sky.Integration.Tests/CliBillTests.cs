@@ -69,8 +69,9 @@ public sealed partial class CliBillTests(CliHost host) : IClassFixture<CliHost>
         Assert.NotEmpty(settlements.GetProperty("settlements").EnumerateArray());
 
         var file = Path.Combine(state, "acme.csv");
-        var export = await host.RunAsync(state, "bill", "export", "--focus", "--tenant", "acme", "--period", period, "-o", file);
+        var export = await host.RunAsync(state, "bill", "export", "--focus", "--tenant", "acme", "--period", period, "-o", file, "--json");
         Assert.True(export.Exit == 0, export.Err);
+        Assert.Equal(new FileInfo(file).Length, JsonDocument.Parse(export.Out).RootElement.GetProperty("bytes").GetInt64());
         var lines = File.ReadAllLines(file);
         var header = lines[0].Split(',');
         var billed = Array.IndexOf(header, "BilledCost");

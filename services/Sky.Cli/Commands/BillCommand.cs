@@ -198,7 +198,7 @@ public static class BillCommand
         var focus = new Option<bool>("--focus") { Description = "FOCUS 1.2 CSV (the only format; required so a later format cannot be picked by accident)", Required = true };
         var tenant = new Option<string?>("--tenant") { HelpName = "TENANT", Description = "Tenant to export (a tenant key exports its own; the operator must name one)" };
         var period = new Option<string>("--period") { HelpName = "YYYY-MM", Description = "Billing period to export; the open period gives the rows rated so far", Required = true };
-        var output = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Write the CSV here (default: standard output)" };
+        var output = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Write the CSV here (default: standard output); with --json, a summary {file, bytes, format} is printed" };
         var command = new Command("export", "Export a tenant's billing data for one period as a FOCUS 1.2 CSV file") { focus, tenant, period, output };
         command.SetAction((parse, ct) => Flags.RunAsync(parse, ct,
             () => new ExportFlags(new ExportFocusRequest { TenantId = parse.GetValue(tenant) ?? "", PeriodId = parse.GetValue(period)! }, parse.GetValue(output)),
@@ -220,7 +220,8 @@ public static class BillCommand
                 {
                     // Renamed only once complete, so a failed export never leaves a file that looks whole.
                     File.Move(flags.Output + ".partial", flags.Output, overwrite: true);
-                    Console.Error.WriteLine($"wrote {bytes} bytes of FOCUS 1.2 CSV to {flags.Output}");
+                    if (json) Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object> { ["file"] = flags.Output, ["bytes"] = bytes, ["format"] = "FOCUS 1.2" }));
+                    else Console.Error.WriteLine($"wrote {bytes} bytes of FOCUS 1.2 CSV to {flags.Output}");
                 }
                 return 0;
             }));
