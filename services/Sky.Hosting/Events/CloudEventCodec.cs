@@ -23,22 +23,40 @@ public static class CloudEventCodec
     public static ReadOnlyMemory<byte> Encode(SkyEvent evt)
     {
         ArgumentNullException.ThrowIfNull(evt);
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("specversion", SpecVersion);
-            json.WriteString("id", evt.Id);
-            json.WriteString("source", evt.Source);
-            json.WriteString("type", evt.Type);
-            json.WriteString("time", FormatTime(evt.Time));
-            if (evt.Subject is not null) json.WriteString("subject", evt.Subject);
-            json.WriteString("datacontenttype", DataContentType);
-            json.WritePropertyName("data");
-            json.WriteRawValue(JsonFormatter.Default.Format(evt.Data), skipInputValidation: true);
-            json.WriteEndObject();
-        }
-        return buffer.WrittenMemory;
+        // One writer and buffer per thread, reset per event, and one exact-size array out: a fresh writer and growing
+        // buffer cost about 5 KB of garbage an event, which at 20k events/s is the publisher's main source of GCs.
+        var writer = t_writer ??= new EventWriter();
+        writer.Buffer.ResetWrittenCount();
+        writer.Json.Reset(writer.Buffer);
+        var json = writer.Json;
+        json.WriteStartObject();
+        json.WriteString("specversion", SpecVersion);
+        json.WriteString("id", evt.Id);
+        json.WriteString("source", evt.Source);
+        json.WriteString("type", evt.Type);
+        // As a UTC DateTime System.Text.Json writes RFC 3339 with 'Z' and the fraction's trailing zeros trimmed
+        // (2026-11-28T12:00:00.5Z), as the CloudNative SDK does, without an intermediate string.
+        json.WriteString("time", evt.Time.UtcDateTime);
+        if (evt.Subject is not null) json.WriteString("subject", evt.Subject);
+        json.WriteString("datacontenttype", DataContentType);
+        json.WritePropertyName("data");
+        json.WriteRawValue(JsonFormatter.Default.Format(evt.Data), skipInputValidation: true);
+        json.WriteEndObject();
+        json.Flush();
+        var bytes = writer.Buffer.WrittenSpan.ToArray();
+        // A rare huge event does not pin its buffer to the thread.
+        if (writer.Buffer.Capacity > MaxCachedBuffer) t_writer = null;
+        return bytes;
+    }
+
+    [ThreadStatic] private static EventWriter? t_writer;
+    private const int MaxCachedBuffer = 64 * 1024;
+
+    private sealed class EventWriter
+    {
+        public readonly ArrayBufferWriter<byte> Buffer = new(1024);
+        public readonly Utf8JsonWriter Json;
+        public EventWriter() => Json = new Utf8JsonWriter(Buffer);
     }
 
     /// <summary>Reads a structured CloudEvent; throws <see cref="FormatException"/> for anything that is not a sky event.</summary>
@@ -62,9 +80,7 @@ public static class CloudEventCodec
             var id = Required(root, "id");
             var source = Required(root, "source");
             var type = Required(root, "type");
-            var time = Text(root, "time") is { } t
-                ? DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed) ? parsed : throw new FormatException($"event {id}: time '{t}' is not RFC 3339")
-                : DateTimeOffset.MinValue;
+            var time = Time(root, id);
             if (Text(root, "datacontenttype") is { } contentType && !contentType.StartsWith(DataContentType, StringComparison.OrdinalIgnoreCase))
                 throw new FormatException($"event {id}: datacontenttype '{contentType}' is not JSON");
             var descriptor = EventTypes.Find(type) ?? throw new FormatException($"unknown event type '{type}'");
@@ -83,11 +99,15 @@ public static class CloudEventCodec
         }
     }
 
-    // RFC 3339 in UTC with as many fraction digits as needed, as the CloudNative SDK writes it: 2026-11-28T12:00:00.5Z.
-    private static string FormatTime(DateTimeOffset time)
+    // System.Text.Json's own ISO 8601 reader takes RFC 3339 as writers send it, straight from the UTF-8 with no string
+    // and no culture rules; DateTimeOffset.TryParse stays the fallback for spellings it refuses (a lowercase 't').
+    private static DateTimeOffset Time(JsonElement root, string id)
     {
-        var text = time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff", CultureInfo.InvariantCulture).TrimEnd('0').TrimEnd('.');
-        return text + "Z";
+        if (!root.TryGetProperty("time", out var value)) return DateTimeOffset.MinValue;
+        if (value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var time)) return time;
+        var text = Text(root, "time")!;
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out time) ? time
+            : throw new FormatException($"event {id}: time '{text}' is not RFC 3339");
     }
 
     private static string? Text(JsonElement root, string name) =>

@@ -66,6 +66,45 @@ public sealed class CloudEventCodecTests
         Assert.Equal(evt.Data, ours.Data);
     }
 
+    [Theory]
+    [InlineData(0L, "2026-11-28T12:00:00Z")]
+    [InlineData(5_000_000L, "2026-11-28T12:00:00.5Z")]
+    [InlineData(1_234_567L, "2026-11-28T12:00:00.1234567Z")]
+    [InlineData(1_200_000L, "2026-11-28T12:00:00.12Z")]
+    public void Time_is_rfc3339_in_utc_with_the_fraction_it_needs_and_reads_back_exactly(long ticks, string expected)
+    {
+        // Given with an offset: written in UTC, read back as the same instant.
+        var time = new DateTimeOffset(2026, 11, 28, 14, 0, 0, TimeSpan.FromHours(2)).AddTicks(ticks);
+        var bytes = CloudEventCodec.Encode(Expired("aws-t", 1) with { Time = time });
+
+        using var json = JsonDocument.Parse(bytes);
+        Assert.Equal(expected, json.RootElement.GetProperty("time").GetString());
+        Assert.Equal(time, CloudEventCodec.Decode(bytes).Time);
+    }
+
+    [Theory]
+    [InlineData("2026-11-28T14:00:00.5+02:00")]
+    [InlineData("2026-11-28t12:00:00.5z")]
+    public void Time_is_read_with_an_offset_or_in_lowercase(string time)
+    {
+        var body = $"{{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"x\",\"type\":\"directory.offer.expired\",\"time\":\"{time}\",\"data\":{{}}}}";
+        Assert.Equal(new DateTimeOffset(2026, 11, 28, 12, 0, 0, 500, TimeSpan.Zero), CloudEventCodec.Decode(Encoding.UTF8.GetBytes(body)).Time);
+    }
+
+    [Fact]
+    public void Events_encoded_one_after_another_on_a_thread_are_each_whole()
+    {
+        // The encoder reuses its buffer per thread: a large event, then a small one, each comes out alone and entire.
+        var large = Expired(new string('x', 100_000), 1);
+        var small = Expired("aws-small", 2);
+        var first = CloudEventCodec.Encode(large);
+        var second = CloudEventCodec.Encode(small);
+        Assert.Equal(large.Data, CloudEventCodec.Decode(first).Data);
+        Assert.Equal(small.Data, CloudEventCodec.Decode(second).Data);
+        Assert.Equal(small.Data, CloudEventCodec.Decode(CloudEventCodec.Encode(small)).Data);
+        Assert.Equal(large.Data, CloudEventCodec.Decode(first).Data);
+    }
+
     [Fact]
     public void Job_state_types_share_one_message_and_every_event_message_has_a_type()
     {
