@@ -12,10 +12,12 @@ var benchmarks = new Dictionary<string, (string About, Func<Figures, TimeSpan, T
     ["focus-export"] = ("FOCUS 1.2 export of 1,000,000 usage rows of one tenant: time, rows/s, rows per CPU-second, peak memory", AccountingBench.FocusAsync),
     ["transfer-plan"] = ("Skyplane's grid: plan time of every goal for 5 region pairs (median of 5), throughput and cost beside the direct route", TransferPlanBench.RunAsync),
     ["events-redis"] = ("Redis Streams events between two processes: published and delivered per second, publish->handle p50/p99, beside redis-benchmark XADD", EventsBench.RedisAsync),
+    ["transfer-copy"] = ("the copier: local->local beside cp -r (1 GiB, 10k files), s3rver->azurite beside rclone (1 GiB in 64), peak memory on 2 GiB, kill -9 at 50 % and resume", TransferCopyBench.RunAsync),
 };
 
 // The events benchmark's second process.
 if (args is [EventsBench.SubscriberMode, var eventsUri, var eventsResults]) return await EventsBench.SubscriberAsync(eventsUri, eventsResults);
+if (args is [TransferCopyBench.ChildMode, .. var copyArgs]) return await TransferCopyBench.ChildAsync(copyArgs);
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var bench))
 {

@@ -19,6 +19,7 @@ var root = new RootCommand("sky: plan, launch, move data and pay across clouds w
     PlanCommand.Create(),
     PeeringCommand.Create(),
     BillCommand.Create(),
+    TransferCommand.Create(),
 };
 foreach (var command in JobsCommand.Create()) root.Add(command);
 return await root.Parse(args).InvokeAsync();

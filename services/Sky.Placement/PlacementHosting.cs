@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sky.Hosting;
 using Sky.Hosting.Options;
+using Sky.Hosting.Peering;
 using Sky.Placement.Api;
 using Sky.Placement.Catalog;
 using Sky.Placement.Engine;
@@ -18,8 +19,7 @@ public static class PlacementHosting
     {
         var services = builder.Services;
         services.TryAddSingleton(new PlacementOptions());
-        services.AddSingleton<PeeringFeed>();
-        services.AddHostedService(sp => sp.GetRequiredService<PeeringFeed>());
+        PeeringFeed.AddTo(services, MeshService.Placement);
         services.TryAddSingleton(sp => new JobPlanner(null, sp.GetRequiredService<PeeringFeed>().InForce));
         services.AddSingleton<IPlanStore>(sp => sp.GetRequiredService<MeshOptions>().Store.IsRedis
             ? new RedisPlanStore(sp.GetRequiredService<IConnectionMultiplexer>())

@@ -19,4 +19,7 @@ public static class Rounding
 
     /// <summary>The amount rounded to the nano, half away from zero: what fits in Money when a contract carries it.</summary>
     public static decimal ToNanos(decimal amount) => Math.Round(amount, NanoDecimals, MidpointRounding.AwayFromZero);
+
+    /// <summary>The amount as a contract carries it (Money: units and nanos), rounded to the nano by <see cref="ToNanos"/>.</summary>
+    public static Sky.Common.V1.Money ToMoney(decimal amount, string currency) => Sky.Common.V1.Money.FromDecimal(ToNanos(amount), currency);
 }

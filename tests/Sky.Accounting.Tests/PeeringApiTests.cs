@@ -1,3 +1,4 @@
+using Sky.Hosting.Peering;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;

@@ -1,3 +1,4 @@
+using Sky.Hosting.Peering;
 using System.Collections.Concurrent;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;

@@ -55,9 +55,14 @@ public static partial class Processes
         public string Grpc { get; }
         public string Http { get; }
 
-        public static async Task<Host> StartAsync(params string[] args)
+        public static Task<Host> StartAsync(params string[] args) => StartAsync(new Dictionary<string, string>(), args);
+
+        /// <summary>Starts a host with extra environment variables (configuration such as <c>Transfer__HeartbeatTtl</c>).</summary>
+        public static async Task<Host> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
         {
-            var process = Process.Start(Dotnet("sky-mesh", ["--grpc-port", "0", "--http-port", "0", .. args]))!;
+            var psi = Dotnet("sky-mesh", ["--grpc-port", "0", "--http-port", "0", .. args]);
+            foreach (var (name, value) in environment) psi.Environment[name] = value;
+            var process = Process.Start(psi)!;
             var output = new StringBuilder();
             var ready = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
             process.OutputDataReceived += (_, e) =>
@@ -78,6 +83,13 @@ public static partial class Processes
             }
             var match = await ready.Task;
             return new Host(process, match.Groups["grpc"].Value, match.Groups["http"].Value);
+        }
+
+        /// <summary>Kills the host with SIGKILL (kill -9): no shutdown code runs.</summary>
+        public async Task KillAsync()
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
         }
 
         public async ValueTask DisposeAsync()

@@ -50,7 +50,8 @@ public static partial class SkyplaneGrids
 
     /// <summary>
     /// Reads throughput.csv (also the 2022-11-28 re-measurement, whose header spells "throughput_recieved"):
-    /// PREMIUM to PREMIUM rows only, bits_per_second = throughput_received rounded, connections =
+    /// PREMIUM to PREMIUM rows only, bits_per_second = throughput_sent rounded (the sender's iperf3 rate, which Skyplane's
+    /// planner reads; throughput_received where a file has no throughput_sent), connections =
     /// iperf3_connections. GCP endpoints keep their zone and gain its region. Rows whose success column is
     /// False are failed measurements and are left out. A pair measured twice (61 pairs in throughput.csv)
     /// keeps the later row: both come from one run, and the later one is what the file says last.
@@ -59,10 +60,11 @@ public static partial class SkyplaneGrids
     {
         ArgumentNullException.ThrowIfNull(csv);
         using var table = Table.Open(csv, "throughput",
-            ["src_region", "src_tier", "dst_region", "dst_tier", "iperf3_connections"], ["throughput_received", "throughput_recieved", "success"]);
-        var received = table.Has("throughput_received") ? "throughput_received"
+            ["src_region", "src_tier", "dst_region", "dst_tier", "iperf3_connections"], ["throughput_sent", "throughput_received", "throughput_recieved", "success"]);
+        var received = table.Has("throughput_sent") ? "throughput_sent"
+            : table.Has("throughput_received") ? "throughput_received"
             : table.Has("throughput_recieved") ? "throughput_recieved"
-            : throw new FormatException("line 1: throughput header has no throughput_received (or throughput_recieved) column");
+            : throw new FormatException("line 1: throughput header has no throughput_sent (or throughput_received) column");
 
         var entries = new List<Throughput>();
         var index = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -59,12 +59,18 @@ public sealed class MemoryProcessedEvents : IProcessedEvents
 
 /// <summary>
 /// In Redis: a sorted set per subscriber (<c>sky:events:handled:SUBSCRIBER</c>, id -> when handled), trimmed to
-/// <see cref="Retention"/>, longer than any redelivery (a stream keeps its entries for less).
+/// <see cref="Retention"/> and to the newest <paramref name="capacity"/> ids, whichever keeps fewer. Both outlast any
+/// redelivery: a stream holds about 100,000 entries (<see cref="RedisEventBusOptions.MaxLength"/>) and the outbox
+/// republishes within seconds, while the default capacity is ten times that. The count bound is what keeps the set
+/// (and every AOF rewrite that copies it) small at high rates: 20k events/s for 7 days would be 12 billion ids.
 /// </summary>
-public sealed class RedisProcessedEvents(IConnectionMultiplexer redis, TimeProvider time) : IProcessedEvents
+public sealed class RedisProcessedEvents(IConnectionMultiplexer redis, TimeProvider time, long capacity = RedisProcessedEvents.DefaultCapacity) : IProcessedEvents
 {
     public static readonly TimeSpan Retention = TimeSpan.FromDays(7);
+    public const long DefaultCapacity = 1_000_000;
     private long _marks;
+
+    private long TrimEvery => Math.Clamp(capacity / 10, 1, 1000);
 
     private static RedisKey Key(string subscriber) => "sky:events:handled:" + subscriber;
 
@@ -83,7 +89,10 @@ public sealed class RedisProcessedEvents(IConnectionMultiplexer redis, TimeProvi
         await db.SortedSetAddAsync(Key(subscriber), [.. eventIds.Select(id => new SortedSetEntry(id, now))]);
         // Trim now and then rather than on every mark.
         var marks = Interlocked.Add(ref _marks, eventIds.Count);
-        if (marks / 1000 != (marks - eventIds.Count) / 1000)
+        if (marks / TrimEvery != (marks - eventIds.Count) / TrimEvery)
+        {
             await db.SortedSetRemoveRangeByScoreAsync(Key(subscriber), double.NegativeInfinity, now - Retention.TotalMilliseconds);
+            await db.SortedSetRemoveRangeByRankAsync(Key(subscriber), 0, -capacity - 1);
+        }
     }
 }

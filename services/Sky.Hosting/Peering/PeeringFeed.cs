@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sky.Accounting.V1;
@@ -10,18 +11,31 @@ using Sky.Hosting.Peers;
 using Sky.Pricing;
 using PeeringAgreement = Sky.Accounting.V1.PeeringAgreement;
 
-namespace Sky.Placement.Catalog;
+namespace Sky.Hosting.Peering;
 
 /// <summary>
-/// Placement's copy of accounting's peering agreements: read once over gRPC (ListPeeringAgreements) and kept current by
+/// A host's copy of accounting's peering agreements (placement and transfer price egress with it; one per host):
+/// read once over gRPC (ListPeeringAgreements) and kept current by
 /// `peering.*` events, so plans price egress with the agreements in force when they are made. Events may arrive before
 /// or after the read that already reflects them, so versions of one agreement merge by a rule that never goes back: an
 /// ended agreement beats the open one, and a removal is final. While accounting cannot be read (not built, not hosted,
 /// unreachable) the feed follows events alone and retries the read with back-off.
 /// </summary>
-public sealed class PeeringFeed(PeerChannels peers, IEventBus events, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<PeeringFeed> log)
-    : BackgroundService
+public sealed class PeeringFeed(PeerChannels peers, IEventBus events, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<PeeringFeed> log,
+    MeshService subscriber) : BackgroundService
 {
+    /// <summary>
+    /// Adds the host's feed, once, subscribed as <paramref name="subscriber"/> (the first service of the host that
+    /// prices egress; its consumer group on the peering topic).
+    /// </summary>
+    public static void AddTo(IServiceCollection services, MeshService subscriber)
+    {
+        if (services.Any(d => d.ServiceType == typeof(PeeringFeed))) return;
+        services.AddSingleton(sp => new PeeringFeed(sp.GetRequiredService<PeerChannels>(), sp.GetRequiredService<IEventBus>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<PeeringFeed>>(), subscriber));
+        services.AddHostedService(sp => sp.GetRequiredService<PeeringFeed>());
+    }
+
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1), LastRetry = TimeSpan.FromSeconds(60);
 
     private readonly Lock _gate = new();
@@ -67,7 +81,7 @@ public sealed class PeeringFeed(PeerChannels peers, IEventBus events, TimeProvid
                 }
                 catch (ArgumentException e)
                 {
-                    log.LogWarning("placement: peering agreement {Id} ignored: {Error}", agreement.AgreementId, e.Message);
+                    log.LogWarning("{Service}: peering agreement {Id} ignored: {Error}", subscriber.Name, agreement.AgreementId, e.Message);
                     return;
                 }
                 _agreements[agreement.AgreementId] = agreement;
@@ -78,7 +92,7 @@ public sealed class PeeringFeed(PeerChannels peers, IEventBus events, TimeProvid
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var subscription = events.Subscribe(Topics.Peering, MeshService.Placement.Name, (e, _) =>
+        await using var subscription = events.Subscribe(Topics.Peering, subscriber.Name, (e, _) =>
         {
             switch (e.Data)
             {
@@ -97,15 +111,15 @@ public sealed class PeeringFeed(PeerChannels peers, IEventBus events, TimeProvid
                 try
                 {
                     var count = await ReadAsync(stoppingToken);
-                    log.LogInformation("placement: {Count} peering agreements from accounting", count);
+                    log.LogInformation("{Service}: {Count} peering agreements from accounting", subscriber.Name, count);
                     break;
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
                     // Whatever accounting answers, the feed keeps following events: a background service that throws stops the host.
                     var level = retry == FirstRetry ? LogLevel.Warning : LogLevel.Debug;
-                    log.Log(level, "placement: reading peering agreements failed ({Error}); following peering events and retrying in {Retry}",
-                        e is RpcException r ? $"{r.StatusCode}: {r.Status.Detail}" : e.Message, retry);
+                    log.Log(level, "{Service}: reading peering agreements failed ({Error}); following peering events and retrying in {Retry}",
+                        subscriber.Name, e is RpcException r ? $"{r.StatusCode}: {r.Status.Detail}" : e.Message, retry);
                     await Task.Delay(retry, time, stoppingToken);
                     retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastRetry.Ticks));
                 }

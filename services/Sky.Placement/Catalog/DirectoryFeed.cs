@@ -188,29 +188,9 @@ public sealed class DirectoryFeed(PeerChannels peers, IEventBus events, TimeProv
         }
     }
 
-    private async Task<(List<EgressPrice>, List<Throughput>, long)> ReadGridsAsync(CancellationToken ct)
+    private async Task<(IReadOnlyList<EgressPrice>, IReadOnlyList<Throughput>, long)> ReadGridsAsync(CancellationToken ct)
     {
-        var egress = new List<EgressPrice>();
-        var egressRequest = new GetEgressPriceGridRequest { Page = new PageRequest { PageSize = PageSize } };
-        long revision = 0;
-        while (true)
-        {
-            var page = await Directory.GetEgressPriceGridAsync(egressRequest, cancellationToken: ct);
-            egress.AddRange(page.Entries);
-            revision = Math.Max(revision, page.Revision);
-            if (string.IsNullOrEmpty(page.Page?.NextPageToken)) break;
-            egressRequest.Page.PageToken = page.Page.NextPageToken;
-        }
-        var throughput = new List<Throughput>();
-        var throughputRequest = new GetThroughputGridRequest { Page = new PageRequest { PageSize = PageSize } };
-        while (true)
-        {
-            var page = await Directory.GetThroughputGridAsync(throughputRequest, cancellationToken: ct);
-            throughput.AddRange(page.Entries);
-            revision = Math.Max(revision, page.Revision);
-            if (string.IsNullOrEmpty(page.Page?.NextPageToken)) break;
-            throughputRequest.Page.PageToken = page.Page.NextPageToken;
-        }
-        return (egress, throughput, revision);
+        var grids = await DirectoryGrids.ReadAsync(Directory, ct);
+        return (grids.Egress, grids.Throughput, grids.Revision);
     }
 }

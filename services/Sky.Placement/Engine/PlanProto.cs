@@ -12,7 +12,7 @@ public static class PlanProto
     public const string Currency = "USD";
 
     /// <summary>Money from an exact amount, rounded to the nano (Money's precision) by the pricing engine's rule.</summary>
-    public static Money Usd(decimal amount) => Money.FromDecimal(Sky.Pricing.Rounding.ToNanos(amount), Currency);
+    public static Money Usd(decimal amount) => Sky.Pricing.Rounding.ToMoney(amount, Currency);
 
     public static Objective ToProto(PlacementObjective objective) => objective switch
     {

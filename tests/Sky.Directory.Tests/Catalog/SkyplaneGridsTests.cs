@@ -15,8 +15,13 @@ public sealed class SkyplaneGridsTests
 
     private static IReadOnlyList<Throughput> Throughput(params string[] lines) => SkyplaneGrids.ReadThroughput(new StringReader(string.Join("\n", lines) + "\n"));
 
-    private static string Row(string src, string srcTier, string dst, string dstTier, string received, string connections = "64", string success = "True") =>
-        $"{src},{srcTier},m5.8xlarge,{dst},{dstTier},n2-standard-32,{connections},5,tag,/out,/err,5000000000.0,{received},7.5,{success}";
+    /// <summary>A row measuring <paramref name="sent"/> bits/s at the sender (the receiver's figure is lower, as in Skyplane's files).</summary>
+    private static string Row(string src, string srcTier, string dst, string dstTier, string sent, string connections = "64", string success = "True") =>
+        $"{src},{srcTier},m5.8xlarge,{dst},{dstTier},n2-standard-32,{connections},5,tag,/out,/err,{sent},1000.0,7.5,{success}";
+
+    /// <summary>A row of a file with no throughput_sent column: <paramref name="received"/> is all there is.</summary>
+    private static string ReceivedOnlyRow(string src, string srcTier, string dst, string dstTier, string received) =>
+        $"{src},{srcTier},m5.8xlarge,{dst},{dstTier},n2-standard-32,64,5,tag,/out,/err,{received},7.5,True";
 
     [Fact]
     public void Cost_reads_premium_pairs_as_one_exact_flat_tier_with_gcp_zones_as_regions()
@@ -64,7 +69,7 @@ public sealed class SkyplaneGridsTests
     }
 
     [Fact]
-    public void Throughput_reads_premium_pairs_in_bits_per_second_with_gcp_zones()
+    public void Throughput_reads_premium_pairs_at_the_senders_rate_in_bits_per_second_with_gcp_zones()
     {
         var grid = Throughput(ThroughputHeader,
             Row("aws:eu-west-3", "PREMIUM", "gcp:europe-west6-a", "STANDARD", "4737423753.341652"),
@@ -87,12 +92,12 @@ public sealed class SkyplaneGridsTests
     }
 
     [Fact]
-    public void Throughput_accepts_the_recieved_spelling_and_keeps_the_later_of_duplicate_pairs()
+    public void Without_throughput_sent_the_recieved_spelling_is_read_and_the_later_of_duplicate_pairs_kept()
     {
-        var grid = Throughput(ThroughputHeader.Replace("throughput_received", "throughput_recieved"),
-            Row("aws:us-east-2", "PREMIUM", "azure:eastus", "PREMIUM", "4739257059.661877"),
-            Row("aws:us-west-2", "PREMIUM", "gcp:us-west1-a", "PREMIUM", "4722406789.899842"),
-            Row("aws:us-east-2", "PREMIUM", "azure:eastus", "PREMIUM", "4000000000"));
+        var grid = Throughput(ThroughputHeader.Replace("throughput_sent,", "").Replace("throughput_received", "throughput_recieved"),
+            ReceivedOnlyRow("aws:us-east-2", "PREMIUM", "azure:eastus", "PREMIUM", "4739257059.661877"),
+            ReceivedOnlyRow("aws:us-west-2", "PREMIUM", "gcp:us-west1-a", "PREMIUM", "4722406789.899842"),
+            ReceivedOnlyRow("aws:us-east-2", "PREMIUM", "azure:eastus", "PREMIUM", "4000000000"));
 
         Assert.Equal(2, grid.Count);
         Assert.Equal(4_000_000_000, grid[0].BitsPerSecond);
@@ -111,7 +116,7 @@ public sealed class SkyplaneGridsTests
             Row("aws:us-east-1", "PREMIUM", "aws:us-west-2", "PREMIUM", "5e9", connections: "many"))).Message);
         Assert.StartsWith("line 2:", Assert.Throws<FormatException>(() => Throughput(ThroughputHeader,
             Row("aws-us-east-1", "PREMIUM", "aws:us-west-2", "PREMIUM", "5e9"))).Message);
-        Assert.StartsWith("line 1:", Assert.Throws<FormatException>(() => Throughput(ThroughputHeader.Replace(",throughput_received", ",bps"),
+        Assert.StartsWith("line 1:", Assert.Throws<FormatException>(() => Throughput(ThroughputHeader.Replace(",throughput_sent,throughput_received", ",bps,bps2"),
             Row("aws:us-east-1", "PREMIUM", "aws:us-west-2", "PREMIUM", "5e9"))).Message);
     }
 
@@ -139,11 +144,11 @@ public sealed class SkyplaneGridsTests
         Assert.All(grid, e => Assert.InRange(e.BitsPerSecond, 100_000_000, 50_000_000_000));
         Assert.All(grid.Where(e => e.Src.Provider == "gcp"), e => Assert.StartsWith(e.Src.Region + "-", e.Src.Zone));
         // Measured twice (lines 3 and 882): the later row is kept.
-        Assert.Equal(9_366_953_171, Entry(grid, "azure", "germanywestcentral", "aws", "eu-west-2").BitsPerSecond);
+        Assert.Equal(9_682_627_585, Entry(grid, "azure", "germanywestcentral", "aws", "eu-west-2").BitsPerSecond);   // throughput_sent
 
         var later = Read(SkyplaneGrids.ReadThroughput, "anchors/skyplane/throughput_2022-11-28.csv");
         Assert.Equal(4_970, later.Count);
-        Assert.Equal(4_739_257_060, Entry(later, "aws", "us-east-2", "azure", "eastus").BitsPerSecond);
+        Assert.Equal(4_967_291_935, Entry(later, "aws", "us-east-2", "azure", "eastus").BitsPerSecond);
     }
 
     private static IReadOnlyList<T> Read<T>(Func<TextReader, IReadOnlyList<T>> read, string relative)

@@ -171,6 +171,25 @@ public sealed class RedisStreamsEventBusTests(RedisServer redis) : IClassFixture
     }
 
     [SkippableFact]
+    public async Task The_handled_ids_keep_the_newest_up_to_their_capacity()
+    {
+        var store = await redis.NewDatabaseAsync();
+        var connection = await ConnectionMultiplexer.ConnectAsync(RedisUri.ToConfiguration(new Uri(store)));
+        _cleanup.Add(connection);
+        var processed = new RedisProcessedEvents(connection, TimeProvider.System, capacity: 50);
+        for (var batch = 0; batch < 20; batch++)
+        {
+            await processed.MarkAsync("accounting", [.. Enumerable.Range(batch * 10, 10).Select(i => $"evt-{i}")]);
+            await Task.Delay(3);   // ids are ranked by the millisecond they were marked in
+        }
+        // Trimmed every capacity/10 marks to the newest 50: the last ids are all there, the first are gone.
+        var size = await connection.GetDatabase().SortedSetLengthAsync("sky:events:handled:accounting");
+        Assert.InRange(size, 50, 60);
+        Assert.All(await processed.SeenAsync("accounting", [.. Enumerable.Range(150, 50).Select(i => $"evt-{i}")]), Assert.True);
+        Assert.All(await processed.SeenAsync("accounting", [.. Enumerable.Range(0, 100).Select(i => $"evt-{i}")]), Assert.False);
+    }
+
+    [SkippableFact]
     public async Task An_event_repeated_within_one_read_is_handled_once()
     {
         var store = await redis.NewDatabaseAsync();

@@ -1,3 +1,4 @@
+using Sky.Hosting.Peering;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using Sky.Accounting.V1;
@@ -84,7 +85,7 @@ public sealed class PlacementPeeringTests
     [Fact]
     public void Versions_of_an_agreement_never_go_back_whatever_order_they_arrive_in()
     {
-        var feed = new PeeringFeed(null!, new InProcEventBus(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<InProcEventBus>.Instance), TimeProvider.System, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger<PeeringFeed>.Instance);
+        var feed = new PeeringFeed(null!, new InProcEventBus(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<InProcEventBus>.Instance), TimeProvider.System, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger<PeeringFeed>.Instance, Sky.Hosting.Options.MeshService.Placement);
         var from = DateTimeOffset.UtcNow.AddDays(-1);
         feed.Apply(Free(from, from.AddHours(1)));   // the end arrives first
         feed.Apply(Free(from));                     // then the creation, late

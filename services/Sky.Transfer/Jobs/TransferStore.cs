@@ -1,0 +1,290 @@
+using Google.Protobuf;
+using Sky.Hosting.Events;
+using Sky.Transfer.V1;
+using StackExchange.Redis;
+
+namespace Sky.Transfer.Jobs;
+
+/// <summary>
+/// This transfer process among those sharing a store: the owner recorded on the transfers it runs. Its heartbeat tells
+/// the others those transfers are in hand; once it lapses, any of them adopts the transfer and resumes it from its
+/// checkpoint. New for every process (and every host in a test process).
+/// </summary>
+public sealed record TransferInstance(string Id)
+{
+    public static TransferInstance New() => new($"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+}
+
+/// <summary>A plan PlanTransfer stored for StartTransfer: whose, what was asked, the answer, and until when it may be started.</summary>
+public sealed record StoredTransferPlan(string PlanId, string TenantId, TransferSpec Spec, PlanTransferResponse Response, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Transfers as last written (the whole TransferJob message), newest first per tenant; stored plans; StartTransfer's
+/// request ids; and who runs each unfinished transfer. A write of a transfer carries the events that announce it and
+/// commits with them (the transfer outbox), so a final state and its <c>transfer.usage</c> event cannot part ways.
+/// Only the owner writes a transfer: once another process has adopted it, the old owner's writes are refused
+/// (<see cref="TransferOwnershipLostException"/>), so a process that was merely slow cannot overwrite the new run.
+/// </summary>
+public interface ITransferStore
+{
+    Task PutPlanAsync(StoredTransferPlan plan, CancellationToken ct);
+    Task<StoredTransferPlan?> GetPlanAsync(string planId, CancellationToken ct);
+
+    /// <summary>Claims <paramref name="requestId"/> for <paramref name="transferId"/>; returns the transfer id that holds it (the given one if new).</summary>
+    Task<string> ClaimRequestAsync(string tenant, string requestId, string transferId, CancellationToken ct);
+
+    /// <summary>
+    /// Writes the transfer and appends <paramref name="events"/> to the outbox in one commit; while it is not final this
+    /// instance owns it. Returns the outbox entry ids (none in memory) for <see cref="EventOutbox.DeliverAsync"/>.
+    /// </summary>
+    /// <exception cref="TransferOwnershipLostException">Another instance owns the transfer now.</exception>
+    Task<IReadOnlyList<RedisValue>> PutAsync(TransferJob job, IReadOnlyList<PendingEvent> events, CancellationToken ct);
+
+    Task<TransferJob?> GetAsync(string transferId, CancellationToken ct);
+
+    /// <summary>Every transfer of <paramref name="tenant"/> (all tenants when null), newest first.</summary>
+    Task<IReadOnlyList<TransferJob>> ListAsync(string? tenant, CancellationToken ct);
+
+    /// <summary>Ids of the transfers not yet final, whoever runs them.</summary>
+    Task<IReadOnlyList<string>> UnfinishedAsync(CancellationToken ct);
+
+    /// <summary>Says this instance is alive for <paramref name="ttl"/> from now.</summary>
+    Task BeatAsync(TimeSpan ttl, CancellationToken ct);
+
+    /// <summary>
+    /// Makes this instance the owner of an unfinished transfer whose owner's heartbeat has lapsed (or that has none), or
+    /// that is this instance's own (a run it stopped when the store failed): compare-and-set, so of several processes
+    /// only one adopts it. False when it is final or owned by another live instance. The caller checks that the
+    /// transfer does not run here.
+    /// </summary>
+    Task<bool> AdoptAsync(string transferId, CancellationToken ct);
+
+    /// <summary>Records that the transfer is to stop (CancelTransfer on any process); its owner sees it at its next progress tick.</summary>
+    Task RequestCancelAsync(string transferId, CancellationToken ct);
+
+    Task<bool> CancelRequestedAsync(string transferId, CancellationToken ct);
+}
+
+/// <summary>Another process adopted the transfer after this one's heartbeat lapsed; this one must stop running it.</summary>
+public sealed class TransferOwnershipLostException(string transferId)
+    : Exception($"transfer {transferId} is run by another process now (this one's heartbeat lapsed)")
+{
+    public string TransferId { get; } = transferId;
+}
+
+/// <summary>Transfers in this process: they live and die with it, so nothing is ever adopted.</summary>
+public sealed class MemoryTransferStore(TimeProvider time, TransferInstance instance) : ITransferStore
+{
+    private readonly Dictionary<string, TransferJob> _jobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _beats = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StoredTransferPlan> _plans = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string), string> _requests = [];
+    private readonly HashSet<string> _cancels = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public Task PutPlanAsync(StoredTransferPlan plan, CancellationToken ct)
+    {
+        lock (_gate) _plans[plan.PlanId] = plan with { Spec = plan.Spec.Clone(), Response = plan.Response.Clone() };
+        return Task.CompletedTask;
+    }
+
+    public Task<StoredTransferPlan?> GetPlanAsync(string planId, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(_plans.GetValueOrDefault(planId));
+    }
+
+    public Task<string> ClaimRequestAsync(string tenant, string requestId, string transferId, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(_requests.TryAdd((tenant, requestId), transferId) ? transferId : _requests[(tenant, requestId)]);
+    }
+
+    public Task<IReadOnlyList<RedisValue>> PutAsync(TransferJob job, IReadOnlyList<PendingEvent> events, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_owners.TryGetValue(job.TransferId, out var owner) && owner != instance.Id) throw new TransferOwnershipLostException(job.TransferId);
+            _jobs[job.TransferId] = job.Clone();
+            if (TransferStates.IsFinal(job.Progress.State)) _owners.Remove(job.TransferId);
+            else _owners[job.TransferId] = instance.Id;
+        }
+        return Task.FromResult<IReadOnlyList<RedisValue>>([]);
+    }
+
+    public Task<TransferJob?> GetAsync(string transferId, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(_jobs.TryGetValue(transferId, out var job) ? job.Clone() : null);
+    }
+
+    public Task<IReadOnlyList<TransferJob>> ListAsync(string? tenant, CancellationToken ct)
+    {
+        lock (_gate)
+            return Task.FromResult<IReadOnlyList<TransferJob>>([.. _jobs.Values.Where(j => tenant is null || j.TenantId == tenant)
+                .OrderByDescending(j => j.CreatedAt.ToDateTimeOffset()).ThenByDescending(j => j.TransferId, StringComparer.Ordinal).Select(j => j.Clone())]);
+    }
+
+    public Task<IReadOnlyList<string>> UnfinishedAsync(CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult<IReadOnlyList<string>>([.. _owners.Keys]);
+    }
+
+    public Task BeatAsync(TimeSpan ttl, CancellationToken ct)
+    {
+        lock (_gate) _beats[instance.Id] = time.GetUtcNow() + ttl;
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> AdoptAsync(string transferId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (!_jobs.TryGetValue(transferId, out var job) || TransferStates.IsFinal(job.Progress.State)) return Task.FromResult(false);
+            if (_owners.TryGetValue(transferId, out var owner) && owner != instance.Id && _beats.TryGetValue(owner, out var until) && until > time.GetUtcNow())
+                return Task.FromResult(false);
+            _owners[transferId] = instance.Id;
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task RequestCancelAsync(string transferId, CancellationToken ct)
+    {
+        lock (_gate) _cancels.Add(transferId);
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> CancelRequestedAsync(string transferId, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(_cancels.Contains(transferId));
+    }
+}
+
+/// <summary>
+/// Transfers in Redis (keys under <c>sky:transfer:</c>): <c>job:&lt;id&gt;</c> the transfer (protobuf), sorted sets per
+/// tenant (<c>jobs:&lt;tenant&gt;</c>) and for all (<c>jobs</c>) by creation time, <c>unfinished</c> the set of transfers not
+/// final, <c>owner:&lt;id&gt;</c> the instance running one, <c>instance:&lt;instance&gt;</c> that instance's heartbeat (a key that
+/// lives while it is refreshed, so Redis's clock decides when it lapsed), <c>plan:&lt;id&gt;</c> stored plans (expiring a day
+/// after the plan does), <c>request:&lt;tenant&gt;:&lt;id&gt;</c> request ids, <c>cancel:&lt;id&gt;</c> cancellations. Every write of a
+/// transfer is one Lua script: the owner check, the transfer, its indexes and its outbox events.
+/// </summary>
+public sealed class RedisTransferStore(IConnectionMultiplexer redis, TransferInstance instance) : ITransferStore
+{
+    private const string Prefix = "sky:transfer:";
+    private static RedisKey JobKey(string id) => Prefix + "job:" + id;
+    private static RedisKey TenantKey(string tenant) => Prefix + "jobs:" + tenant;
+    private static RedisKey OwnerKey(string id) => Prefix + "owner:" + id;
+    private static RedisKey HeartbeatKey(string instance) => Prefix + "instance:" + instance;
+    private static RedisKey PlanKey(string id) => Prefix + "plan:" + id;
+    private static RedisKey CancelKey(string id) => Prefix + "cancel:" + id;
+    private static readonly RedisKey All = Prefix + "jobs";
+    private static readonly RedisKey Unfinished = Prefix + "unfinished";
+    private static readonly RedisKey Outbox = EventOutbox.Key(Sky.Hosting.Options.MeshService.Transfer.Name);
+
+    public Task PutPlanAsync(StoredTransferPlan plan, CancellationToken ct)
+    {
+        var entries = new HashEntry[]
+        {
+            new("tenant", plan.TenantId), new("spec", plan.Spec.ToByteArray()), new("response", plan.Response.ToByteArray()),
+            new("expires", plan.ExpiresAt.ToUnixTimeMilliseconds()),
+        };
+        var tx = redis.GetDatabase().CreateTransaction();
+        _ = tx.HashSetAsync(PlanKey(plan.PlanId), entries);
+        _ = tx.KeyExpireAsync(PlanKey(plan.PlanId), plan.ExpiresAt.AddDays(1).UtcDateTime);
+        return tx.ExecuteAsync();
+    }
+
+    public async Task<StoredTransferPlan?> GetPlanAsync(string planId, CancellationToken ct)
+    {
+        var fields = (await redis.GetDatabase().HashGetAllAsync(PlanKey(planId))).ToDictionary(e => (string)e.Name!, e => e.Value);
+        if (!fields.TryGetValue("response", out var response)) return null;
+        return new StoredTransferPlan(planId, (string)fields["tenant"]!, TransferSpec.Parser.ParseFrom((byte[])fields["spec"]!),
+            PlanTransferResponse.Parser.ParseFrom((byte[])response!), DateTimeOffset.FromUnixTimeMilliseconds((long)fields["expires"]));
+    }
+
+    public async Task<string> ClaimRequestAsync(string tenant, string requestId, string transferId, CancellationToken ct)
+    {
+        var db = redis.GetDatabase();
+        RedisKey key = Prefix + "request:" + tenant + ":" + requestId;
+        if (await db.StringSetAsync(key, transferId, TimeSpan.FromDays(7), When.NotExists)) return transferId;
+        return (string)(await db.StringGetAsync(key))!;
+    }
+
+    // KEYS: job, tenant index, all index, unfinished set, owner, outbox. ARGV: id, job bytes, created ms, final (0|1),
+    // instance, event count, events (3 each).
+    private const string PutScript = EventOutbox.LuaAppend + """
+        local owner = redis.call('GET', KEYS[5])
+        if owner and owner ~= ARGV[5] then return {'lost'} end
+        redis.call('SET', KEYS[1], ARGV[2])
+        redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+        redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+        if ARGV[4] == '1' then
+          redis.call('SREM', KEYS[4], ARGV[1])
+          redis.call('DEL', KEYS[5])
+        else
+          redis.call('SADD', KEYS[4], ARGV[1])
+          redis.call('SET', KEYS[5], ARGV[5])
+        end
+        local ids = sky_outbox(KEYS[6], 0, 7, tonumber(ARGV[6]))
+        return {'done', unpack(ids)}
+        """;
+
+    public async Task<IReadOnlyList<RedisValue>> PutAsync(TransferJob job, IReadOnlyList<PendingEvent> events, CancellationToken ct)
+    {
+        var args = new List<RedisValue>
+        {
+            job.TransferId, job.ToByteArray(), job.CreatedAt.ToDateTimeOffset().ToUnixTimeMilliseconds(),
+            TransferStates.IsFinal(job.Progress.State) ? "1" : "0", instance.Id, events.Count,
+        };
+        EventOutbox.AppendArguments(args, events);
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(PutScript,
+            [JobKey(job.TransferId), TenantKey(job.TenantId), All, Unfinished, OwnerKey(job.TransferId), Outbox], [.. args]))!;
+        if ((string?)result[0] == "lost") throw new TransferOwnershipLostException(job.TransferId);
+        return [.. result.Skip(1).Select(r => (RedisValue)r)];
+    }
+
+    public async Task<TransferJob?> GetAsync(string transferId, CancellationToken ct)
+    {
+        var bytes = await redis.GetDatabase().StringGetAsync(JobKey(transferId));
+        return bytes.IsNull ? null : TransferJob.Parser.ParseFrom((byte[])bytes!);
+    }
+
+    public async Task<IReadOnlyList<TransferJob>> ListAsync(string? tenant, CancellationToken ct)
+    {
+        var db = redis.GetDatabase();
+        var ids = await db.SortedSetRangeByRankAsync(tenant is null ? All : TenantKey(tenant), order: Order.Descending);
+        if (ids.Length == 0) return [];
+        var values = await db.StringGetAsync([.. ids.Select(id => JobKey((string)id!))]);
+        return [.. values.Where(v => !v.IsNull).Select(v => TransferJob.Parser.ParseFrom((byte[])v!))];
+    }
+
+    public async Task<IReadOnlyList<string>> UnfinishedAsync(CancellationToken ct) =>
+        [.. (await redis.GetDatabase().SetMembersAsync(Unfinished)).Select(v => (string)v!)];
+
+    public Task BeatAsync(TimeSpan ttl, CancellationToken ct) =>
+        redis.GetDatabase().StringSetAsync(HeartbeatKey(instance.Id), 1, ttl);
+
+    // KEYS: unfinished set, owner. ARGV: id, this instance, heartbeat key prefix.
+    private const string AdoptScript = """
+        if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
+        local owner = redis.call('GET', KEYS[2])
+        if owner == ARGV[2] then return 1 end
+        if owner and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return 0 end
+        redis.call('SET', KEYS[2], ARGV[2])
+        return 1
+        """;
+
+    public async Task<bool> AdoptAsync(string transferId, CancellationToken ct) =>
+        (long)(await redis.GetDatabase().ScriptEvaluateAsync(AdoptScript, [Unfinished, OwnerKey(transferId)],
+            [transferId, instance.Id, Prefix + "instance:"]))! == 1;
+
+    public Task RequestCancelAsync(string transferId, CancellationToken ct) =>
+        redis.GetDatabase().StringSetAsync(CancelKey(transferId), 1, TimeSpan.FromDays(7));
+
+    public Task<bool> CancelRequestedAsync(string transferId, CancellationToken ct) =>
+        redis.GetDatabase().KeyExistsAsync(CancelKey(transferId));
+}
+
+/// <summary>The lifecycle rules of <see cref="TransferState"/>.</summary>
+public static class TransferStates
+{
+    public static bool IsFinal(TransferState state) => state is TransferState.Succeeded or TransferState.Failed or TransferState.Cancelled;
+}
