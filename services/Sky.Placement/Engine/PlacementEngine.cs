@@ -58,7 +58,7 @@ public sealed partial class PlacementEngine(
                 stored = (await plans.GetAsync(planned.PlanId, ct))!;
                 break;
             case LaunchRequest.SourceOneofCase.PlanId:
-                stored = await plans.GetAsync(request.PlanId, ct) is { } found && (caller.IsOperator || found.TenantId == caller.Scope)
+                stored = await plans.GetAsync(request.PlanId, ct) is { } found && TenantScope.Sees(caller, found.TenantId)
                     ? found : throw RpcErrors.NotFound("plan", request.PlanId);
                 if (stored.ExpiresAt < time.GetUtcNow())
                     throw RpcErrors.FailedPrecondition("PLAN_EXPIRED", request.PlanId, $"plan {request.PlanId} expired at {stored.ExpiresAt:O}: plan again");
@@ -107,13 +107,11 @@ public sealed partial class PlacementEngine(
     }
 
     private static Job Visible(Job? job, string jobId, Principal caller) =>
-        job is null || (!caller.IsOperator && job.TenantId != caller.Scope) ? throw RpcErrors.NotFound("job", jobId) : job;
+        job is null || !TenantScope.Sees(caller, job.TenantId) ? throw RpcErrors.NotFound("job", jobId) : job;
 
     public async Task<ListJobsResponse> ListJobsAsync(ListJobsRequest request, Principal caller, CancellationToken ct)
     {
-        string? tenant = caller.IsOperator ? (request.TenantId.Length == 0 ? null : request.TenantId) : caller.Scope;
-        if (!caller.IsOperator && request.TenantId.Length > 0 && request.TenantId != caller.Scope)
-            throw RpcErrors.PermissionDenied($"{caller} may not list the jobs of tenant '{request.TenantId}'");
+        var tenant = TenantScope.Listing(caller, request.TenantId, "jobs");
         var stored = await jobs.ListAsync(tenant, ct);
         var settled = (await orphans.SettleAsync([.. stored.Where(j => !runner.IsLive(j.JobId))], ct)).ToDictionary(j => j.JobId, StringComparer.Ordinal);
         var all = stored.Select(j => runner.Current(j.JobId) ?? settled.GetValueOrDefault(j.JobId) ?? j)

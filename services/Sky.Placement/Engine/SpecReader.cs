@@ -10,14 +10,8 @@ namespace Sky.Placement.Engine;
 public static class SpecReader
 {
     /// <summary>The tenant a spec is for: a tenant's own id (empty means itself); the operator must name one.</summary>
-    public static string TenantOf(JobSpec spec, Principal caller, string field = "spec.tenant_id")
-    {
-        if (caller.IsOperator)
-            return spec.TenantId.Length > 0 ? spec.TenantId : throw RpcErrors.InvalidArgument(field, "required when the operator plans or launches");
-        if (spec.TenantId.Length > 0 && spec.TenantId != caller.Scope)
-            throw RpcErrors.PermissionDenied($"{caller} may not plan or launch for tenant '{spec.TenantId}'");
-        return caller.Scope;
-    }
+    public static string TenantOf(JobSpec spec, Principal caller, string field = "spec.tenant_id") =>
+        TenantScope.ActingFor(caller, spec.TenantId, field, "plan or launch");
 
     /// <summary>The task graph; a YAML that does not parse is INVALID_ARGUMENT with one violation per error.</summary>
     public static TaskGraph Graph(JobSpec spec)

@@ -26,7 +26,7 @@ public sealed class TransferEngine(
     private async Task<StoredTransferPlan> PlanStoredAsync(TransferSpec? spec, Principal caller, CancellationToken ct)
     {
         if (spec is null) throw RpcErrors.InvalidArgument("spec", "required");
-        var tenant = TenantOf(spec, caller);
+        var tenant = TenantScope.ActingFor(caller, spec.TenantId, "spec.tenant_id", "transfer");
         var (source, sourceKey) = Open(spec.SourceUri, "spec.source_uri");
         var (destination, _) = Open(spec.DestinationUri, "spec.destination_uri");
         var from = LocationOf(spec.SourceLocation, source, "spec.source_location");
@@ -92,7 +92,7 @@ public sealed class TransferEngine(
                 plan = await PlanStoredAsync(request.Spec, caller, ct);
                 break;
             case StartTransferRequest.SourceOneofCase.PlanId:
-                plan = await store.GetPlanAsync(request.PlanId, ct) is { } found && (caller.IsOperator || found.TenantId == caller.Scope)
+                plan = await store.GetPlanAsync(request.PlanId, ct) is { } found && TenantScope.Sees(caller, found.TenantId)
                     ? found : throw RpcErrors.NotFound("transfer plan", request.PlanId);
                 if (plan.ExpiresAt < time.GetUtcNow())
                     throw RpcErrors.FailedPrecondition("PLAN_EXPIRED", request.PlanId, $"transfer plan {request.PlanId} expired at {plan.ExpiresAt:O}: plan again");
@@ -123,14 +123,12 @@ public sealed class TransferEngine(
     {
         if (transferId.Length == 0) throw RpcErrors.InvalidArgument("transfer_id", "required");
         var job = runner.Current(transferId) ?? await store.GetAsync(transferId, ct);
-        return job is null || (!caller.IsOperator && job.TenantId != caller.Scope) ? throw RpcErrors.NotFound("transfer", transferId) : job;
+        return job is null || !TenantScope.Sees(caller, job.TenantId) ? throw RpcErrors.NotFound("transfer", transferId) : job;
     }
 
     public async Task<ListTransfersResponse> ListAsync(ListTransfersRequest request, Principal caller, CancellationToken ct)
     {
-        if (!caller.IsOperator && request.TenantId.Length > 0 && request.TenantId != caller.Scope)
-            throw RpcErrors.PermissionDenied($"{caller} may not list the transfers of tenant '{request.TenantId}'");
-        string? tenant = caller.IsOperator ? (request.TenantId.Length == 0 ? null : request.TenantId) : caller.Scope;
+        var tenant = TenantScope.Listing(caller, request.TenantId, "transfers");
         var all = (await store.ListAsync(tenant, ct)).Select(j => runner.Current(j.TransferId) ?? j)
             .Where(j => request.States.Count == 0 || request.States.Contains(j.Progress.State)).ToList();
         var (page, next) = Paging.Slice(all, request.Page);
@@ -182,16 +180,6 @@ public sealed class TransferEngine(
             last = now;
             yield return now;
         }
-    }
-
-    /// <summary>The tenant a spec is for: a tenant's own (empty or its id), or the one the operator names.</summary>
-    private static string TenantOf(TransferSpec spec, Principal caller)
-    {
-        if (caller.IsOperator)
-            return spec.TenantId.Length > 0 ? spec.TenantId : throw RpcErrors.InvalidArgument("spec.tenant_id", "the operator must name the tenant");
-        if (spec.TenantId.Length > 0 && spec.TenantId != caller.Scope)
-            throw RpcErrors.PermissionDenied($"{caller} may not transfer for tenant '{spec.TenantId}'");
-        return caller.Scope;
     }
 
     private (IObjectStore Store, string Key) Open(string uri, string field)

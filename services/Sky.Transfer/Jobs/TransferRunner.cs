@@ -329,8 +329,7 @@ public sealed class TransferRunner(
     private async Task<TransferUsage?> UsageAsync(TransferJob job)
     {
         if (job.Plan is null || (job.Progress.BytesDone == 0 && job.Plan.Gateways.Count == 0)) return null;
-        var catalog1 = await catalog.CurrentAsync(CancellationToken.None);
-        var usage = TransferUsageBuilder.Build(job, catalog1, job.Progress.BytesDone);
+        var usage = TransferUsageBuilder.Build(job, await catalog.CurrentAsync(CancellationToken.None), job.Progress.BytesDone);
         if (usage.Egress.Count == 0 && usage.Gateways.Count == 0) return null;
         usage.Time = Timestamp.FromDateTimeOffset(time.GetUtcNow());
         return usage;
