@@ -42,7 +42,7 @@ public sealed partial class BenchRedis : IAsyncDisposable
         // minute or so at that rate; the price is up to 1 GB more disk and a slower restart (the AOF's tail replayed).
         var process = Process.Start(new ProcessStartInfo("redis-server",
             ["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--save", "", "--appendonly", "yes",
-             "--auto-aof-rewrite-min-size", "1gb", "--dir", dir])
+             "--auto-aof-rewrite-min-size", "1gb", "--latency-monitor-threshold", "2", "--dir", dir])
         { RedirectStandardOutput = true, RedirectStandardError = true })
             ?? throw new InvalidOperationException("redis-server did not start (apt-get install redis-server)");
         for (var i = 0; i < 100; i++)

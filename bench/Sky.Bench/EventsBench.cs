@@ -82,6 +82,7 @@ public static class EventsBench
         var redisCpu = await RedisCpuAsync(server);
         var cpu = Environment.CpuUsage.TotalTime;
         var gc = GcTally.Now();
+        await server.ExecuteAsync("LATENCY", "RESET");
         if (rewrite) await server.ExecuteAsync("BGREWRITEAOF");
         var clock = Stopwatch.StartNew();
         if (paced is { } rate)
@@ -146,6 +147,9 @@ public static class EventsBench
         // AOF rewrites during the run: each forks redis-server and keeps a core busy for seconds (a stall and a CPU thief
         // on a small machine); an event costs the AOF some 600 bytes, so one comes every 1 GB (BenchRedis) or so.
         figures.Add($"{name}_aof_rewrites", rewrites, 0);
+        // Redis' own stalls (LATENCY LATEST, events of 2 ms or more: a slow command, an AOF write or fsync, a fork): the
+        // worst of each kind, so a tail can be told apart from the clients' own.
+        foreach (var (kind, ms) in await RedisStallsAsync(server)) figures.Add($"{name}_redis_stall_{kind.Replace('-', '_')}_max_ms", ms, 0);
         return new Run(deliveredRate, r.GetProperty("p99").GetDouble(), published - handled);
     }
 
@@ -154,6 +158,12 @@ public static class EventsBench
     {
         var cpu = (await server.InfoAsync("cpu")).SelectMany(group => group).ToDictionary(pair => pair.Key, pair => pair.Value);
         return TimeSpan.FromSeconds(double.Parse(cpu["used_cpu_user"], CultureInfo.InvariantCulture) + double.Parse(cpu["used_cpu_sys"], CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<List<(string Kind, long MaxMs)>> RedisStallsAsync(IServer server)
+    {
+        var latest = (RedisResult[])(await server.ExecuteAsync("LATENCY", "LATEST"))!;
+        return [.. latest.Select(e => (RedisResult[])e!).Select(e => ((string)e[0]!, (long)e[3]))];
     }
 
     private static async Task<long> AofRewritesAsync(IServer server)
