@@ -86,8 +86,12 @@ public interface IObjectStore : IAsyncDisposable
     /// <summary>True when <see cref="CopyFromAsync"/> can copy from <paramref name="source"/> inside the store, with no bytes through this process.</summary>
     bool CanCopyFrom(IObjectStore source);
 
-    /// <summary>Copies <paramref name="sourceKey"/> of <paramref name="source"/> to <paramref name="key"/> server-side (only when <see cref="CanCopyFrom"/>).</summary>
-    Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default);
+    /// <summary>
+    /// Copies <paramref name="sourceKey"/> of <paramref name="source"/> to <paramref name="key"/> server-side (only when
+    /// <see cref="CanCopyFrom"/>). With <paramref name="ifVersion"/> the copy fails with <see cref="ObjectChangedException"/>
+    /// unless the source is still that version, and the copy is of that version (the store's own precondition).
+    /// </summary>
+    Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, string? ifVersion = null, CancellationToken ct = default);
 
     /// <summary>Deletes the object; deleting one that does not exist is not an error (a missing bucket is).</summary>
     Task DeleteAsync(string key, CancellationToken ct = default);

@@ -84,8 +84,8 @@ public sealed class ThrottledObjectStore : IObjectStore
 
     public bool CanCopyFrom(IObjectStore source) => _inner.CanCopyFrom(source);
 
-    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default) =>
-        _inner.CopyFromAsync(source, sourceKey, key, ct);
+    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, string? ifVersion = null, CancellationToken ct = default) =>
+        _inner.CopyFromAsync(source, sourceKey, key, ifVersion, ct);
 
     public Task DeleteAsync(string key, CancellationToken ct = default) => _inner.DeleteAsync(key, ct);
 

@@ -37,7 +37,7 @@ internal abstract class DelegatingStore(IObjectStore inner) : IObjectStore
 
     public bool CanCopyFrom(IObjectStore source) => false;
 
-    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default) =>
+    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, string? ifVersion = null, CancellationToken ct = default) =>
         throw new NotSupportedException("a delegating test store never copies server-side");
 
     public virtual Task DeleteAsync(string key, CancellationToken ct = default) => inner.DeleteAsync(key, ct);

@@ -117,7 +117,7 @@ internal sealed class FaultyStore(IObjectStore inner) : IObjectStore
 
     public bool CanCopyFrom(IObjectStore source) => false;
 
-    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default) =>
+    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, string? ifVersion = null, CancellationToken ct = default) =>
         throw new NotSupportedException("the fault-injecting store never copies server-side");
 
     public Task DeleteAsync(string key, CancellationToken ct = default) => Inner.DeleteAsync(key, ct);

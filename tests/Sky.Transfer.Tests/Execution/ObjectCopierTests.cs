@@ -212,6 +212,44 @@ public sealed class ObjectCopierTests : IDisposable
     }
 
     [Fact]
+    public async Task A_source_replaced_after_listing_fails_its_server_side_copy_as_changed()
+    {
+        _folders.Write("a.bin", 3000, 1);
+        var other = _folders.Write("b.bin", 200, 2);
+        var replaced = 0;
+        // The first report of a listed source comes before any object is copied.
+        var outcome = await LocalFolders.Copier(_checkpoints).RunAsync(Request(), LocalFolders.SmallChunks, progress =>
+        {
+            if (!progress.Listed || Interlocked.Exchange(ref replaced, 1) != 0) return;
+            var path = Path.Combine(_folders.SourcePath, "a.bin");
+            File.WriteAllBytes(path, LocalFolders.Bytes(3000, 9));
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
+        }, default);
+
+        var failure = Assert.Single(outcome.Failures);
+        Assert.Equal("a.bin", failure.SourceKey);
+        Assert.Contains("changed since it was listed", failure.Reason, StringComparison.Ordinal);
+        Assert.Equal(["b.bin"], _folders.DestinationKeys());
+        Assert.Equal(other, _folders.Copied("b.bin"));
+    }
+
+    [Fact]
+    public async Task Many_small_objects_copied_server_side_each_count_once_in_groups()
+    {
+        var files = Enumerable.Range(0, 50).Select(i => (Key: $"d{i % 3}/f{i:D2}", Data: _folders.Write($"d{i % 3}/f{i:D2}", 10 + i, i))).ToList();
+
+        var (outcome, reports) = await CopyAsync(Request(), LocalFolders.SmallChunks with { MaxObjectsInFlight = 8 });
+
+        Assert.True(outcome.Succeeded);
+        Assert.Equal(50, outcome.Final.ObjectsDone);
+        Assert.Equal(files.Sum(f => (long)f.Data.Length), outcome.Final.BytesDone);
+        Assert.Equal(50, outcome.Checks["server-side-copy"]);
+        foreach (var (key, data) in files) Assert.Equal(data, _folders.Copied(key));
+        // Progress never goes back and never passes the total.
+        Assert.True(reports.Zip(reports.Skip(1)).All(p => p.Second.ObjectsDone >= p.First.ObjectsDone && p.Second.BytesDone <= p.Second.BytesTotal));
+    }
+
+    [Fact]
     public async Task Transient_failures_are_retried_and_give_up_after_the_retries()
     {
         var data = _folders.Write("big.bin", 4 * Chunk, 1);

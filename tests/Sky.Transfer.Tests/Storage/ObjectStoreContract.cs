@@ -308,6 +308,20 @@ public abstract class ObjectStoreContract
     }
 
     [SkippableFact]
+    public async Task A_server_side_copy_pinned_to_a_replaced_version_fails_and_copies_nothing()
+    {
+        var store = await NewStoreAsync();
+        var v1 = await store.PutAsync("pinned", Bytes(2000, 21));
+        var v2 = await store.PutAsync("pinned", Bytes(2000, 22));
+
+        await Assert.ThrowsAsync<ObjectChangedException>(() => store.CopyFromAsync(store, "pinned", "copy/stale", v1.Version));
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => store.StatAsync("copy/stale"));
+        var copied = await store.CopyFromAsync(store, "pinned", "copy/current", v2.Version);
+        Assert.Equal(2000, copied.Size);
+        Assert.Equal(Bytes(2000, 22), await ReadAllAsync(await store.OpenReadAsync("copy/current")));
+    }
+
+    [SkippableFact]
     public async Task Delete_removes_and_may_be_repeated()
     {
         var store = await NewStoreAsync();

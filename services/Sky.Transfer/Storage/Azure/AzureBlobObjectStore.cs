@@ -234,7 +234,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
     /// <summary>A container of the same account, through the same client (Copy Blob within an account needs no SAS).</summary>
     public bool CanCopyFrom(IObjectStore source) => source is AzureBlobObjectStore other && ReferenceEquals(other._service, _service);
 
-    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default)
+    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, string? ifVersion = null, CancellationToken ct = default)
     {
         if (!CanCopyFrom(source)) throw new ArgumentException($"cannot copy from {source.Root} to {Root} inside the store", nameof(source));
         var from = (AzureBlobObjectStore)source;
@@ -243,6 +243,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
         return Call(uri, "copy", async () =>
         {
             var sourceInfo = await Call(sourceUri, "stat", () => from.PropertiesAsync(sourceUri, ct));
+            if (ifVersion is not null && sourceInfo.Version != ifVersion) throw new ObjectChangedException(sourceUri, ifVersion);
             var target = _container.GetBlobClient(key);
             var options = new BlobCopyFromUriOptions { SourceConditions = new BlobRequestConditions { IfMatch = new ETag(Quote(sourceInfo.ETag)) } };
             var copy = await Call(sourceUri, "copy", () => target.StartCopyFromUriAsync(from._container.GetBlobClient(sourceKey).Uri, options, ct));

@@ -219,7 +219,7 @@ public sealed class GcsObjectStore : IObjectStore
     /// <summary>Any bucket through the same client: objects.rewrite copies within GCS, across buckets and locations.</summary>
     public bool CanCopyFrom(IObjectStore source) => source is GcsObjectStore other && ReferenceEquals(other._client, _client);
 
-    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default)
+    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, string? ifVersion = null, CancellationToken ct = default)
     {
         if (!CanCopyFrom(source)) throw new ArgumentException($"cannot copy from {source.Root} to {Root} inside the store", nameof(source));
         var from = (GcsObjectStore)source;
@@ -228,6 +228,7 @@ public sealed class GcsObjectStore : IObjectStore
         return Call(uri, "copy", async () =>
         {
             var sourceObject = await Call(sourceUri, "stat", () => _client.GetObjectAsync(from.Bucket, sourceKey, cancellationToken: ct));
+            if (ifVersion is not null && Info(sourceObject).Version != ifVersion) throw new ObjectChangedException(sourceUri, ifVersion);
             var copied = await _client.CopyObjectAsync(from.Bucket, sourceKey, Bucket, key,
                 new CopyObjectOptions { IfSourceGenerationMatch = sourceObject.Generation }, ct);
             return Info(copied);

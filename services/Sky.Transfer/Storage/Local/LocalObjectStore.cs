@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
@@ -12,6 +13,9 @@ namespace Sky.Transfer.Storage.Local;
 /// <para>Every write stamps the file's modification time from <see cref="TimeProvider"/> at full precision, and the
 /// ETag (and version) is that time and the size, so an overwrite always changes the version. Nothing is fsync'ed: a
 /// killed process loses nothing the kernel has, and a power cut is out of scope (as for cp).</para>
+/// <para>Folders this instance created or found are remembered, so a small object costs no mkdir or stat of its folders
+/// (10,000 small files are mostly such calls); one that went away meanwhile is noticed when a write fails, and the write
+/// is tried once more after checking the root is still there.</para>
 /// </summary>
 public sealed class LocalObjectStore : IObjectStore
 {
@@ -19,6 +23,7 @@ public sealed class LocalObjectStore : IObjectStore
     private readonly string _folder;
     private readonly string _uploads;
     private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, byte> _folders = new(StringComparer.Ordinal);
 
     public LocalObjectStore(ObjectUri root, TimeProvider? time = null)
     {
@@ -49,7 +54,7 @@ public sealed class LocalObjectStore : IObjectStore
         if (access.HasFlag(StoreAccess.Write))
         {
             var probe = Path.Combine(_folder, ObjectKeys.NewProbeKey());
-            System.IO.Directory.CreateDirectory(_uploads);
+            EnsureFolder(Root, _uploads);
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
         }
@@ -123,20 +128,21 @@ public sealed class LocalObjectStore : IObjectStore
         var verified = ChecksumVerification.Verify(uri, data.Span, options?.Checksums ?? []);
         return Run(uri, "write", async () =>
         {
-            RequireFolder();
-            System.IO.Directory.CreateDirectory(_uploads);
-            var temp = Path.Combine(_uploads, "put-" + ObjectKeys.NewUploadId());
+            var (handle, temp) = CreateTemp(uri, "put-");
+            var moved = false;
             try
             {
-                using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length))
+                DateTime written;
+                using (handle)
                 {
                     await RandomAccess.WriteAsync(handle, data, 0, ct);
-                    File.SetLastWriteTimeUtc(handle, _time.GetUtcNow().UtcDateTime);
+                    written = Stamp(handle);
                 }
                 MoveIntoPlace(uri, temp, PathOf(key));
+                moved = true;
+                return Info(key, data.Length, written) with { Checksums = verified };
             }
-            finally { File.Delete(temp); }
-            return Info(key, new FileInfo(PathOf(key))) with { Checksums = verified };
+            finally { if (!moved) File.Delete(temp); }
         });
     }
 
@@ -211,26 +217,36 @@ public sealed class LocalObjectStore : IObjectStore
     /// <summary>Any local folder: a copy is a file copy (the kernel's copy_file_range or a reflink where the file system has them).</summary>
     public bool CanCopyFrom(IObjectStore source) => source is LocalObjectStore;
 
-    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default)
+    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, string? ifVersion = null, CancellationToken ct = default)
     {
         if (source is not LocalObjectStore from) throw new ArgumentException($"cannot copy from {source.Root} to {Root} inside the store", nameof(source));
         var sourceUri = from.CheckKey(sourceKey);
         var uri = CheckKey(key);
-        return Run(uri, "copy", () =>
+        return Run(uri, "copy", async () =>
         {
-            RequireFolder();
-            var sourcePath = from.PathOf(sourceKey);
-            if (!File.Exists(sourcePath)) throw from.Missing(sourceUri);
-            System.IO.Directory.CreateDirectory(_uploads);
-            var temp = Path.Combine(_uploads, "copy-" + ObjectKeys.NewUploadId());
+            var temp = "";
             try
             {
-                File.Copy(sourcePath, temp);
-                File.SetLastWriteTimeUtc(temp, _time.GetUtcNow().UtcDateTime);
+                (long Size, DateTime LastWriteUtc) copy;
+                for (var attempt = 0; ; attempt++)
+                {
+                    temp = TempPath(uri, "copy-");
+                    try
+                    {
+                        copy = await FileCopy.CopyToNewAsync(from.PathOf(sourceKey), temp, _time.GetUtcNow().UtcDateTime, (size, lastWrite) =>
+                        {
+                            if (ifVersion is not null && Version(lastWrite, size) != ifVersion) throw new ObjectChangedException(sourceUri, ifVersion);
+                        }, ct);
+                        break;
+                    }
+                    catch (FileNotFoundException e) { throw from.Missing(sourceUri, e); }
+                    catch (DirectoryNotFoundException) when (attempt == 0) { _folders.Clear(); } // the uploads folder went away meanwhile
+                }
                 MoveIntoPlace(uri, temp, PathOf(key));
+                temp = "";
+                return Info(key, copy.Size, copy.LastWriteUtc);
             }
-            finally { File.Delete(temp); }
-            return Task.FromResult(Info(key, new FileInfo(PathOf(key))));
+            finally { if (temp.Length > 0) File.Delete(temp); }
         });
     }
 
@@ -249,6 +265,7 @@ public sealed class LocalObjectStore : IObjectStore
                 if (System.IO.Directory.EnumerateFileSystemEntries(dir).Any()) break;
                 try { System.IO.Directory.Delete(dir); }
                 catch (IOException) { break; } // a key arrived meanwhile
+                _folders.TryRemove(dir, out _);
             }
             return Task.CompletedTask;
         });
@@ -286,10 +303,56 @@ public sealed class LocalObjectStore : IObjectStore
         }
     }
 
-    private ObjectInfo Info(string key, FileInfo file)
+    private static ObjectInfo Info(string key, FileInfo file) => Info(key, file.Length, file.LastWriteTimeUtc);
+
+    private static ObjectInfo Info(string key, long size, DateTime lastWriteUtc) =>
+        new(key, size, Version(lastWriteUtc, size), new DateTimeOffset(lastWriteUtc, TimeSpan.Zero));
+
+    /// <summary>A file's ETag and version: its modification time (in ticks) and size, so any write changes it.</summary>
+    private static string Version(DateTime lastWriteUtc, long size) => string.Create(CultureInfo.InvariantCulture, $"{lastWriteUtc.Ticks:x}-{size:x}");
+
+    /// <summary>Stamps a written file with the store's clock; returns the time as the file system keeps it (its precision may be coarser).</summary>
+    private DateTime Stamp(SafeFileHandle handle)
     {
-        var etag = string.Create(CultureInfo.InvariantCulture, $"{file.LastWriteTimeUtc.Ticks:x}-{file.Length:x}");
-        return new ObjectInfo(key, file.Length, etag, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+        File.SetLastWriteTimeUtc(handle, _time.GetUtcNow().UtcDateTime);
+        return File.GetLastWriteTimeUtc(handle);
+    }
+
+    /// <summary>A new temporary file under the uploads folder, open for writing.</summary>
+    private (SafeFileHandle Handle, string Path) CreateTemp(ObjectUri uri, string prefix)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var temp = TempPath(uri, prefix);
+            try { return (File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None), temp); }
+            catch (DirectoryNotFoundException) when (attempt == 0) { _folders.Clear(); } // removed meanwhile: once more, root checked
+        }
+    }
+
+    /// <summary>
+    /// A name for a temporary file under the uploads folder (made if this instance has not seen it): unique by this
+    /// instance's random prefix and a counter, so naming one costs no random bytes; files are created exclusively anyway.
+    /// </summary>
+    private string TempPath(ObjectUri uri, string prefix)
+    {
+        EnsureFolder(uri, _uploads);
+        return Path.Combine(_uploads, string.Create(CultureInfo.InvariantCulture, $"{prefix}{_tempPrefix}-{Interlocked.Increment(ref _temps):x}"));
+    }
+
+    private readonly string _tempPrefix = ObjectKeys.NewUploadId()[..16];
+    private long _temps;
+
+    /// <summary>Creates <paramref name="dir"/> (and its parents below the root) unless this instance knows it is there; the root itself must exist.</summary>
+    private void EnsureFolder(ObjectUri uri, string dir)
+    {
+        if (_folders.ContainsKey(dir)) return;
+        RequireFolder();
+        try
+        {
+            System.IO.Directory.CreateDirectory(dir);
+        }
+        catch (IOException e) { throw new ObjectStoreException($"{uri}: a file is in the way of its folder ({e.Message})", false, e); }
+        _folders.TryAdd(dir, 0);
     }
 
     private SafeFileHandle OpenForRead(ObjectUri uri, string? ifVersion, out long size)
@@ -301,8 +364,7 @@ public sealed class LocalObjectStore : IObjectStore
         size = RandomAccess.GetLength(handle);
         if (ifVersion is not null)
         {
-            var version = string.Create(CultureInfo.InvariantCulture, $"{File.GetLastWriteTimeUtc(handle).Ticks:x}-{size:x}");
-            if (version != ifVersion)
+            if (Version(File.GetLastWriteTimeUtc(handle), size) != ifVersion)
             {
                 handle.Dispose();
                 throw new ObjectChangedException(uri, ifVersion);
@@ -319,15 +381,19 @@ public sealed class LocalObjectStore : IObjectStore
     }
 
     /// <summary>Renames a finished temporary file onto the key's path (atomic: rename(2) within one file system).</summary>
-    private static void MoveIntoPlace(ObjectUri uri, string temp, string path)
+    private void MoveIntoPlace(ObjectUri uri, string temp, string path)
     {
-        if (System.IO.Directory.Exists(path)) throw new ObjectStoreException($"{uri}: a folder of other keys is in the way");
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            try
+            {
+                EnsureFolder(uri, Path.GetDirectoryName(path)!);
+                FileCopy.Replace(temp, path);
+                return;
+            }
+            catch (DirectoryNotFoundException) when (attempt == 0 && File.Exists(temp)) { _folders.Clear(); } // its folder went away meanwhile
+            catch (IOException) when (System.IO.Directory.Exists(path)) { throw new ObjectStoreException($"{uri}: a folder of other keys is in the way"); }
         }
-        catch (IOException e) { throw new ObjectStoreException($"{uri}: a file is in the way of its folder ({e.Message})", false, e); }
-        File.Move(temp, path, overwrite: true);
     }
 
     private ObjectUri CheckKey(string key)

@@ -292,7 +292,7 @@ public sealed class S3ObjectStore : IObjectStore
     /// CopyObject up to 5 GiB; above, a multipart upload of UploadPartCopy parts (1 GiB each), which S3 has and
     /// s3rver lacks (so the tests exercise only the single-request path).
     /// </summary>
-    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default)
+    public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, string? ifVersion = null, CancellationToken ct = default)
     {
         if (!CanCopyFrom(source)) throw new ArgumentException($"cannot copy from {source.Root} to {Root} inside the store", nameof(source));
         var from = (S3ObjectStore)source;
@@ -301,6 +301,7 @@ public sealed class S3ObjectStore : IObjectStore
         return Call(uri, "copy", async () =>
         {
             var sourceInfo = await Call(sourceUri, "stat", () => from.HeadAsync(sourceUri, ct));
+            if (ifVersion is not null && sourceInfo.Version != ifVersion) throw new ObjectChangedException(sourceUri, ifVersion);
             if (sourceInfo.Size <= MaxSingleCopy)
             {
                 try
