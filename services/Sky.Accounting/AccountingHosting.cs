@@ -8,6 +8,7 @@ using Sky.Accounting.Focus;
 using Sky.Accounting.Ledger;
 using Sky.Accounting.Peering;
 using Sky.Accounting.Usage;
+using Sky.Hosting.Pricing;
 using Sky.Pricing;
 using Sky.Hosting;
 using Sky.Hosting.Options;
@@ -29,8 +30,7 @@ public static class AccountingHosting
         services.TryAddSingleton<ILedger>(sp => sp.GetRequiredService<MeshOptions>().Store.IsRedis
             ? new RedisLedger(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>())
             : new MemoryLedger(sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton(new RatingPolicy());
-        services.TryAddSingleton(sp => new UsageRater(sp.GetRequiredService<RatingPolicy>()));
+        services.AddPricing();
         // Billing periods: monthly by default; Accounting:BillingPeriod = daily for short periods (demos, tests).
         services.TryAddSingleton(sp => new BillingCalendar(Enum.Parse<PeriodLength>(
             sp.GetRequiredService<IConfiguration>()["Accounting:BillingPeriod"] is { Length: > 0 } length ? length : nameof(PeriodLength.Monthly), ignoreCase: true)));
