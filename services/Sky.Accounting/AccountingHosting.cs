@@ -7,6 +7,7 @@ using Sky.Accounting.Billing;
 using Sky.Accounting.Focus;
 using Sky.Accounting.Ledger;
 using Sky.Accounting.Peering;
+using Sky.Accounting.Quotes;
 using Sky.Accounting.Usage;
 using Sky.Hosting.Pricing;
 using Sky.Pricing;
@@ -51,6 +52,12 @@ public static class AccountingHosting
         services.TryAddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Accounting").Get<BillingQueueOptions>() ?? new BillingQueueOptions());
         services.TryAddSingleton<BillingQueueDelivery>();
         services.AddHostedService(sp => sp.GetRequiredService<BillingQueueDelivery>());
+        // Quotes from placement and transfer, and the ends of their jobs and transfers (Redis with --store redis://).
+        services.TryAddSingleton<IQuoteStore>(sp => sp.GetRequiredService<MeshOptions>().Store.IsRedis
+            ? new RedisQuoteStore(sp.GetRequiredService<IConnectionMultiplexer>())
+            : new MemoryQuoteStore());
+        services.TryAddSingleton<QuoteRecords>();
+        services.TryAddSingleton<QuoteQueries>();
         services.TryAddSingleton<UsageRecords>();
         services.TryAddSingleton<UsageQueries>();
         services.AddHostedService<UsageSubscriber>();

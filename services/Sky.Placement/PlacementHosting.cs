@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sky.Hosting;
 using Sky.Hosting.Options;
 using Sky.Hosting.Peering;
+using Sky.Hosting.Pricing;
 using Sky.Placement.Api;
 using Sky.Placement.Catalog;
 using Sky.Placement.Engine;
@@ -42,6 +43,8 @@ public static class PlacementHosting
         services.TryAddSingleton(sp => new ComputeProviders(
             new LocalProvider(sp.GetRequiredService<TimeProvider>()),
             new SimProvider(sp.GetRequiredService<SimOptions>(), sp.GetRequiredService<TimeProvider>())));
+        services.AddPricing();
+        services.TryAddSingleton<PlanQuotes>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<PlacementEngine>();
         return builder.AddSkyService(MeshService.Placement, endpoints => endpoints.MapGrpcService<PlacementApi>());

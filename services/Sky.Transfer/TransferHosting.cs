@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Sky.Hosting;
 using Sky.Hosting.Options;
 using Sky.Hosting.Peering;
+using Sky.Hosting.Pricing;
 using Sky.Transfer.Api;
 using Sky.Transfer.Execution;
 using Sky.Transfer.Jobs;
@@ -24,6 +25,8 @@ public static class TransferHosting
         // Transfer:PlanLifetime, :HeartbeatTtl, :ProgressInterval, :Copy:ChunkSize, ... (TransferOptions); defaults when unset.
         services.TryAddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Transfer").Get<TransferOptions>() ?? new TransferOptions());
         PeeringFeed.AddTo(services, MeshService.Transfer);
+        // The one pricing engine (margin, billing minimum from Pricing:), so a transfer's quote is what accounting bills.
+        services.AddPricing();
         services.TryAddSingleton<TransferCatalog>();
         services.TryAddSingleton(sp => new TransferPlanner(new TransferPlannerOptions { TimeProvider = sp.GetRequiredService<TimeProvider>() }));
         // Endpoints and credentials of the object stores: Transfer:Storage:S3ServiceUrl, :AzureEndpoint, ... (ObjectStoreOptions).

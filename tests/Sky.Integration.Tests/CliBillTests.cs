@@ -81,6 +81,50 @@ public sealed partial class CliBillTests(CliHost host) : IClassFixture<CliHost>
         Assert.Equal(Money(invoice.GetProperty("total")), total);
     }
 
+    [Fact]
+    public async Task A_launched_job_ends_with_its_quote_reconciled_against_its_bill_to_the_nano()
+    {
+        var state = host.NewStateDir();
+        var launch = await host.RunAsync(state, "launch", Pipeline(), "--tenant", "acme", "--json");
+        Assert.True(launch.Exit == 0, $"exit {launch.Exit}: {launch.Err}\n{launch.Out}");
+        var launched = JsonDocument.Parse(launch.Out).RootElement;
+        var job = launched.GetProperty("job").GetProperty("job_id").GetString()!;
+        var quoteId = launched.GetProperty("job").GetProperty("quote_id").GetString()!;
+        Assert.StartsWith("q-plan-", quoteId);
+        Assert.True(launched.TryGetProperty("reconciliation", out var atLaunch), launch.Out);
+        Assert.Equal(job, atLaunch.GetProperty("subject_id").GetString());
+
+        JsonElement r = default;
+        for (var i = 0; i < 100; i++)
+        {
+            var reconciled = await host.RunAsync(state, "bill", "reconcile", job, "--json");
+            Assert.True(reconciled.Exit == 0, reconciled.Err);
+            r = JsonDocument.Parse(reconciled.Out).RootElement;
+            if (r.GetProperty("final").GetBoolean()) break;
+            await Task.Delay(100);
+        }
+        Assert.True(r.GetProperty("final").GetBoolean());
+        Assert.Equal(quoteId, r.GetProperty("quote_id").GetString());
+        var (quoted, billed) = (r.GetProperty("quoted_usd").GetDecimal(), r.GetProperty("billed_usd").GetDecimal());
+        Assert.True(quoted > 0 && billed > 0, r.ToString());
+        var causes = r.GetProperty("causes").EnumerateArray().ToList();
+        // Every difference is itemized, exactly: the pipeline ran for well under the hour quoted per task.
+        Assert.Equal(billed - quoted, causes.Sum(c => c.GetProperty("amount_usd").GetDecimal()));
+        Assert.Equal(billed - quoted, r.GetProperty("difference_usd").GetDecimal());
+        Assert.Contains(causes, c => c.GetProperty("kind").GetString() == "shorter_run");
+        Assert.All(causes, c => Assert.Contains(c.GetProperty("kind").GetString(),
+            new[] { "longer_run", "shorter_run", "failover", "spot_price_change", "price_book_revision", "peering_started", "peering_ended", "late_usage" }));
+        Assert.Equal(billed, r.GetProperty("lines").EnumerateArray().Sum(l => l.GetProperty("billed_usd").GetDecimal()));
+
+        var text = await host.RunAsync(state, "bill", "reconcile", job);
+        Assert.True(text.Exit == 0, text.Err);
+        Assert.Contains("shorter_run", text.Out);
+        Assert.Contains(quoteId, text.Out);
+
+        var unknown = await host.RunAsync(state, "bill", "reconcile", "job-0000", "--json");
+        Assert.NotEqual(0, unknown.Exit);
+    }
+
     /// <summary>examples/pipeline.yaml of this checkout, found from this source file (test binaries may be built elsewhere).</summary>
     private static string Pipeline([System.Runtime.CompilerServices.CallerFilePath] string source = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "..", "examples", "pipeline.yaml"));

@@ -7,7 +7,7 @@ namespace Sky.Accounting.Api;
 /// </summary>
 public sealed partial class AccountingApi(Sky.Accounting.Peering.PeeringRegistry peering, Sky.Accounting.Usage.UsageRecords records,
     Sky.Accounting.Usage.UsageQueries usage, Sky.Accounting.Billing.BillingPeriods billing, Sky.Accounting.Billing.BillingStreams streams,
-    Sky.Accounting.Focus.FocusExportRpc focus)
+    Sky.Accounting.Focus.FocusExportRpc focus, Sky.Accounting.Quotes.QuoteQueries quotes)
     : Sky.Accounting.V1.Accounting.AccountingBase
 {
 }

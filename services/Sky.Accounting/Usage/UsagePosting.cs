@@ -49,13 +49,16 @@ public sealed class UsagePosting(ILedger ledger, UsageRater rater, BillingCalend
             QuoteId = e.QuoteId,
             QuoteLineId = e.QuoteLineId,
             SubjectId = e.JobId,
+            // As rated: the minimum applies per node, so reconciliation must re-rate with the same count.
+            Nodes = Math.Max(1, e.NumNodes),
+            Spot = e.UseSpot,
             UsageStart = e.UsageStart,
             UsageEnd = e.UsageEnd,
         };
         if (usage.Provider.Length == 0) throw new ArgumentException($"usage {e.IdempotencyKey}: location.provider is missing");
         if (usage.TenantId.Length == 0) throw new ArgumentException($"usage {e.IdempotencyKey}: tenant_id is missing");
         if (usage.UsageEnd is null) throw new ArgumentException($"usage {e.IdempotencyKey}: usage_end is missing");
-        return new Rated(usage, rater.Compute(price, quantity, Math.Max(1, e.NumNodes)));
+        return new Rated(usage, rater.Compute(price, quantity, usage.Nodes));
     }
 
     /// <summary>
@@ -96,7 +99,8 @@ public sealed class UsagePosting(ILedger ledger, UsageRater rater, BillingCalend
             var seconds = (decimal)(g.VmTime ?? throw Missing(e, "gateways.vm_time")).ToTimeSpan().Ticks / TimeSpan.TicksPerSecond;
             var usage = Transfer(e, $"{e.IdempotencyKey}:gateway:{at.Provider}/{at.Region}/{g.InstanceType}", "transfer-gateway", at, g.OfferId, g.InstanceType,
                 PeriodStatement.Text(seconds), "second", g.UnitPrice, "hour", g.QuoteLineId);
-            rated.Add(new Rated(usage, rater.Compute(hourly, seconds, Math.Max(1, g.VmCount))));
+            usage.Nodes = Math.Max(1, g.VmCount);
+            rated.Add(new Rated(usage, rater.Compute(hourly, seconds, usage.Nodes)));
         }
         return rated;
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Sky.Accounting.V1;
 using Sky.Common.V1;
 using AccountingClient = Sky.Accounting.V1.Accounting.AccountingClient;
@@ -6,9 +7,9 @@ using AccountingClient = Sky.Accounting.V1.Accounting.AccountingClient;
 namespace Sky.Cli.Commands;
 
 /// <summary>
-/// <c>sky bill usage|invoice|settlements|close|export</c>: rated usage, invoices (drafts of the open period and issued
-/// ones), provider settlements, closing a period, and the FOCUS export. Tenants see their own; providers their own
-/// settlements; the operator all.
+/// <c>sky bill usage|invoice|settlements|close|export|reconcile</c>: rated usage, invoices (drafts of the open period and
+/// issued ones), provider settlements, closing a period, the FOCUS export, and a job's or transfer's quote against its
+/// bill. Tenants see their own; providers their own settlements; the operator all.
 /// </summary>
 public static class BillCommand
 {
@@ -22,6 +23,7 @@ public static class BillCommand
         bill.Add(SettlementsCommand());
         bill.Add(CloseCommand());
         bill.Add(ExportCommand());
+        bill.Add(ReconcileCommand());
         return bill;
     }
 
@@ -227,4 +229,82 @@ public static class BillCommand
             }));
         return command;
     }
+
+    private static Command ReconcileCommand()
+    {
+        var subject = new Argument<string>("ID") { Description = "A job (job-...), a transfer (xfer-...) or a quote (q-...)" };
+        var command = new Command("reconcile", "Quote against bill for a job or transfer, line by line, every difference assigned to its cause") { subject };
+        command.SetAction((parse, ct) => Flags.RunAsync(parse, ct,
+            () => ReconcileRequestFor(parse.GetValue(subject)!),
+            async (mesh, json, request) =>
+            {
+                var r = await new AccountingClient(mesh.Channel).ReconcileAsync(request, cancellationToken: ct);
+                if (json) CliContext.WriteJsonNode(ReconcileJson(r));
+                else RenderReconciliation(r);
+                return 0;
+            }));
+        return command;
+    }
+
+    /// <summary>Quote against bill: the totals, each line quoted and billed, and every difference with its cause.</summary>
+    public static void RenderReconciliation(ReconcileResponse r)
+    {
+        Format.KeyValues(("quote", r.QuoteId), ("subject", r.SubjectId), ("quoted", Format.Money(r.Quoted)), ("billed", Format.Money(r.Billed)),
+            ("difference", Format.Money(r.Difference)), ("final", r.Final ? "yes" : "no: usage still to come"));
+        var lines = Format.Table("line", "description", "quoted $", "billed $", "usage");
+        foreach (var l in r.Lines)
+            lines.AddTextRow(l.QuoteLineId.Length > 0 ? l.QuoteLineId : "(outside the quote)", l.Description, Format.Money(l.Quoted), Format.Money(l.Billed),
+                l.UsageIds.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Format.Write(lines);
+        var causes = Format.Table("cause", "amount $", "line", "why", "reference");
+        foreach (var c in r.Causes) causes.AddTextRow(CauseName(c.Kind), Format.Money(c.Amount), c.QuoteLineId, c.Description, c.Reference);
+        Format.Write(causes);
+    }
+
+    /// <summary>The request for an id by its prefix: transfers are xfer-..., quotes q-..., anything else a job.</summary>
+    public static ReconcileRequest ReconcileRequestFor(string id)
+    {
+        if (string.IsNullOrWhiteSpace(id)) throw new FormatException("ID must name a job, a transfer or a quote");
+        return id.StartsWith("xfer-", StringComparison.Ordinal) ? new ReconcileRequest { TransferId = id }
+            : id.StartsWith("q-", StringComparison.Ordinal) ? new ReconcileRequest { QuoteId = id }
+            : new ReconcileRequest { JobId = id };
+    }
+
+    /// <summary>
+    /// <c>--json</c>: amounts as exact decimal numbers in US dollars (to the nano, as rated), so <c>causes</c>' amounts sum
+    /// exactly to <c>billed_usd - quoted_usd</c>; cause kinds in snake case (longer_run, failover, ...).
+    /// </summary>
+    public static JsonObject ReconcileJson(ReconcileResponse r) => new()
+    {
+        ["quote_id"] = r.QuoteId,
+        ["subject_id"] = r.SubjectId,
+        ["quoted_usd"] = Usd(r.Quoted),
+        ["billed_usd"] = Usd(r.Billed),
+        ["difference_usd"] = Usd(r.Difference),
+        ["final"] = r.Final,
+        ["lines"] = new JsonArray([.. r.Lines.Select(l => (JsonNode)new JsonObject
+        {
+            ["quote_line_id"] = l.QuoteLineId,
+            ["description"] = l.Description,
+            ["quoted_usd"] = Usd(l.Quoted),
+            ["billed_usd"] = Usd(l.Billed),
+            ["usage_ids"] = new JsonArray([.. l.UsageIds.Select(u => (JsonNode)u!)]),
+        })]),
+        ["causes"] = new JsonArray([.. r.Causes.Select(c => (JsonNode)new JsonObject
+        {
+            ["kind"] = CauseName(c.Kind),
+            ["amount_usd"] = Usd(c.Amount),
+            ["quote_line_id"] = c.QuoteLineId,
+            ["description"] = c.Description,
+            ["reference"] = c.Reference,
+        })]),
+    };
+
+    private static decimal Usd(Money? money) => money is null ? 0m
+        : money.CurrencyCode is "" or "USD" ? money.ToDecimal()
+        : throw new InvalidOperationException($"an amount in {money.CurrencyCode}, not USD");
+
+    /// <summary>A cause kind in snake case: CAUSE_KIND_LONGER_RUN -> longer_run.</summary>
+    public static string CauseName(CauseKind kind) =>
+        System.Text.RegularExpressions.Regex.Replace(kind.ToString(), "(?<=[a-z])([A-Z])", "_$1").ToLowerInvariant();
 }

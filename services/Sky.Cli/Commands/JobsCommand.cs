@@ -3,10 +3,13 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Sky.Accounting.V1;
+using Sky.Common.V1;
 using Sky.Directory.Engine;
 using Sky.Placement.Providers;
 using Sky.Placement.V1;
 using Spectre.Console;
+using AccountingClient = Sky.Accounting.V1.Accounting.AccountingClient;
 using PlacementClient = Sky.Placement.V1.Placement.PlacementClient;
 
 namespace Sky.Cli.Commands;
@@ -63,9 +66,19 @@ public static class JobsCommand
                 if (!json) Console.WriteLine($"\nlaunched {launched.JobId}; following its output (Ctrl-C stops following, not the job)\n");
                 await FollowAsync(client, launched.JobId, print: !json, ct);
                 var job = (await client.GetJobAsync(new GetJobRequest { JobId = launched.JobId }, cancellationToken: ct)).Job;
+                // The quote, the bill and the one explained against the other, once accounting has rated the job's usage.
+                var reconciled = plan.QuoteId.Length > 0 ? await ReconciledAsync(new AccountingClient(mesh.Channel), job.JobId, ct) : null;
                 if (json)
-                    CliContext.WriteJsonNode(new JsonObject { ["plan"] = PlanCommand.ToJson(plan), ["job"] = JsonNode.Parse(ProtoJson.Format(job)) });
-                else RenderJob(job, plan);
+                {
+                    var result = new JsonObject { ["plan"] = PlanCommand.ToJson(plan), ["job"] = JsonNode.Parse(ProtoJson.Format(job)) };
+                    if (reconciled is not null) result["reconciliation"] = BillCommand.ReconcileJson(reconciled);
+                    CliContext.WriteJsonNode(result);
+                }
+                else
+                {
+                    RenderJob(job, plan);
+                    if (reconciled is not null) await RenderBillAsync(new AccountingClient(mesh.Channel), plan.QuoteId, job.JobId, reconciled, ct);
+                }
                 return job.State == JobState.Succeeded ? 0 : 1;
             },
             flags => flags.Faults is null ? PlanOptions.Embedded(flags.Plan)
@@ -75,6 +88,47 @@ public static class JobsCommand
                     b.Services.AddSingleton(new SimOptions { Faults = flags.Faults });
                 }));
         return command;
+    }
+
+    /// <summary>
+    /// The job's reconciliation once accounting says its usage is all in (<c>final</c>), waiting up to 10 s for the
+    /// usage events to be rated (they travel over the event bus); the last answer if it never is.
+    /// </summary>
+    private static async Task<ReconcileResponse?> ReconciledAsync(AccountingClient accounting, string jobId, CancellationToken ct)
+    {
+        ReconcileResponse? last = null;
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                last = await accounting.ReconcileAsync(new ReconcileRequest { JobId = jobId }, cancellationToken: ct);
+                if (last.Final) return last;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound) { } // the quote is not stored yet
+            await Task.Delay(100, ct);
+        }
+        return last;
+    }
+
+    private static async Task RenderBillAsync(AccountingClient accounting, string quoteId, string jobId, ReconcileResponse reconciled, CancellationToken ct)
+    {
+        var quote = (await accounting.GetQuoteAsync(new GetQuoteRequest { QuoteId = quoteId }, cancellationToken: ct)).Quote;
+        AnsiConsole.MarkupLine($"\n[bold]Quote[/] {Markup.Escape(quote.QuoteId)} (price book revision {quote.PriceBookRevision})");
+        var quoted = Format.Table("line", "description", "quantity", "unit price", "amount $");
+        foreach (var l in quote.Lines)
+            quoted.AddTextRow(l.LineId, l.Description, $"{l.Quantity} {l.Unit}", $"{Format.Money(l.UnitPrice)}/{l.PriceUnit}", Format.Money(l.Amount));
+        Format.Write(quoted);
+
+        var usage = await accounting.ListUsageAsync(new ListUsageRequest { SubjectId = jobId, Page = new PageRequest { PageSize = 1000 } }, cancellationToken: ct);
+        AnsiConsole.MarkupLine("\n[bold]Bill[/] (rated usage)");
+        var billed = Format.Table("task", "where", "sku", "quantity", "billed $", "quote line");
+        foreach (var u in usage.Usage.OrderBy(u => u.UsageStart?.ToDateTimeOffset()))
+            billed.AddTextRow(u.IdempotencyKey.Split(':').ElementAtOrDefault(2) ?? "", Format.Location(u.Location), u.Sku, $"{u.Quantity} {u.Unit}", Format.Money(u.Amount),
+                u.QuoteLineId.Length > 0 ? u.QuoteLineId : "(none: failover)");
+        Format.Write(billed);
+
+        AnsiConsole.MarkupLine("\n[bold]Reconciliation[/]");
+        BillCommand.RenderReconciliation(reconciled);
     }
 
     private static async Task FollowAsync(PlacementClient client, string jobId, bool print, CancellationToken ct)
@@ -114,7 +168,7 @@ public static class JobsCommand
             ("state", job.State.ToString().ToLowerInvariant()),
             ("message", job.Message),
             ("ran for", job.StartedAt is null || job.EndedAt is null ? "" : $"{(job.EndedAt.ToDateTimeOffset() - job.StartedAt.ToDateTimeOffset()).TotalSeconds:0.0} s"),
-            ("quoted", plan is null ? "" : "$" + plan.Cost.Total.ToDecimal().ToString("0.00##", CultureInfo.InvariantCulture) + " for the estimated durations"),
+            ("planned", plan is null ? "" : "$" + plan.Cost.Total.ToDecimal().ToString("0.00##", CultureInfo.InvariantCulture) + " at list prices for the estimated durations"),
             ("compute used", "$" + cost.ToString("0.000000", CultureInfo.InvariantCulture) + " at the placed prices"));
     }
 

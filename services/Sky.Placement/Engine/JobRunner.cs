@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Sky.Accounting.V1;
 using Sky.Events.V1;
 using Sky.Hosting.Events;
 using Sky.Placement.Catalog;
@@ -32,7 +33,8 @@ public sealed class JobRunner(
     private readonly ConcurrentDictionary<string, LiveJob> _live = new(StringComparer.Ordinal);
 
     /// <summary>A job in this process: its record, its log, who watches it, and how to stop it.</summary>
-    private sealed class LiveJob(Job job, TaskGraph graph, PlanningPolicy policy, IReadOnlyDictionary<string, Candidate> placed, long priceBook, JobLogWriter stored)
+    private sealed class LiveJob(Job job, TaskGraph graph, PlanningPolicy policy, IReadOnlyDictionary<string, Candidate> placed, long priceBook, JobLogWriter stored,
+        IReadOnlyDictionary<string, QuoteLine> quoted)
     {
         public readonly Lock Gate = new();
         public Job Job = job;
@@ -40,6 +42,8 @@ public sealed class JobRunner(
         public PlanningPolicy Policy = policy;
         public readonly Dictionary<string, Candidate> Placed = new(placed, StringComparer.Ordinal);
         public readonly long PriceBook = priceBook;
+        /// <summary>The quote's compute line of each task (none when the job has no quote).</summary>
+        public readonly IReadOnlyDictionary<string, QuoteLine> Quoted = quoted;
         public readonly CancellationTokenSource Cancel = new();
         public readonly List<StreamJobLogsResponse> Lines = [];
         public readonly JobLogWriter Stored = stored;
@@ -47,12 +51,16 @@ public sealed class JobRunner(
         public Task Run = Task.CompletedTask;
     }
 
-    /// <summary>Creates the job (PENDING), stores it and starts running it in the background.</summary>
-    public async Task<Job> StartAsync(string jobId, string tenant, string name, string planId, string quoteId, JobPlan plan, PlanningPolicy policy,
+    /// <summary>
+    /// Creates the job (PENDING), stores it and starts running it in the background. Its usage names
+    /// <paramref name="quote"/> (null: the plan had none) and, for an attempt on the offer a line priced, that line.
+    /// </summary>
+    public async Task<Job> StartAsync(string jobId, string tenant, string name, string planId, Quote? quote, JobPlan plan, PlanningPolicy policy,
         long priceBook, CancellationToken ct)
     {
         var now = Timestamp.FromDateTimeOffset(time.GetUtcNow());
-        var job = new Job { JobId = jobId, TenantId = tenant, Name = name, State = JobState.Pending, PlanId = planId, QuoteId = quoteId, CreatedAt = now };
+        var job = new Job { JobId = jobId, TenantId = tenant, Name = name, State = JobState.Pending, PlanId = planId, QuoteId = quote?.QuoteId ?? "", CreatedAt = now };
+        var quoted = (quote?.Lines ?? []).Where(l => l.Service == PlanQuotes.Compute).ToDictionary(l => l.Task, StringComparer.Ordinal);
         var placed = new Dictionary<string, Candidate>(StringComparer.Ordinal);
         foreach (var p in plan.TaskPlacements)
         {
@@ -61,7 +69,7 @@ public sealed class JobRunner(
             task.DependsOn.AddRange(plan.Graph[p.Task.Name].DependsOn);
             job.Tasks.Add(task);
         }
-        var live = new LiveJob(job, plan.Graph, policy, placed, priceBook, new JobLogWriter(logs, jobId, time, log));
+        var live = new LiveJob(job, plan.Graph, policy, placed, priceBook, new JobLogWriter(logs, jobId, time, log), quoted);
         _live[jobId] = live;
         await store.PutAsync(job, ct);
         await PublishStateAsync(live, JobState.Unspecified);
@@ -451,9 +459,14 @@ public sealed class JobRunner(
             new PlacementJobStateChanged { JobId = job.JobId, TenantId = job.TenantId, State = job.State, PreviousState = previous, Job = job, Time = Now() }, job.JobId);
     }
 
-    /// <summary>Compute usage of one attempt: node-seconds at the per-node price it was placed at.</summary>
+    /// <summary>
+    /// Compute usage of one attempt: node-seconds at the per-node price it was placed at, billed against the task's quote
+    /// line when the attempt ran on the offer (and capacity kind) the line priced, and against no line otherwise (a
+    /// failover), so reconciliation can tell the two apart.
+    /// </summary>
     private Task UsageAsync(LiveJob live, string task, int attempt, Candidate c, DateTimeOffset start, DateTimeOffset end)
     {
+        var line = live.Quoted.TryGetValue(task, out var quoted) && quoted.OfferId == c.OfferId && quoted.Spot == c.UseSpot ? quoted.LineId : "";
         var seconds = Math.Max(0, (decimal)(end - start).TotalMilliseconds / 1000m) * c.NumNodes;
         return PublishAsync("placement.job.usage", new PlacementJobUsage
         {
@@ -475,6 +488,7 @@ public sealed class JobRunner(
             UsageStart = Timestamp.FromDateTimeOffset(start),
             UsageEnd = Timestamp.FromDateTimeOffset(end),
             QuoteId = live.Job.QuoteId,
+            QuoteLineId = line,
             PriceBookRevision = live.PriceBook,
             Time = Now(),
         }, live.Job.JobId);

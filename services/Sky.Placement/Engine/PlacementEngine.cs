@@ -1,4 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
+using Sky.Accounting.V1;
+using Sky.Events.V1;
 using Sky.Hosting.Errors;
+using Sky.Hosting.Events;
 using Sky.Hosting.Identity;
 using Sky.Placement.Catalog;
 using Sky.Placement.Optimizer;
@@ -45,7 +49,7 @@ public sealed record PlacementOptions
 /// </summary>
 public sealed partial class PlacementEngine(
     DirectoryFeed feed, JobPlanner planner, IPlanStore plans, IJobStore jobs, IJobLogStore logs, OrphanedJobs orphans, JobRunner runner,
-    TimeProvider time, PlacementOptions options)
+    PlanQuotes quotes, [FromKeyedServices("placement")] EventOutbox outbox, TimeProvider time, PlacementOptions options)
 {
     public async Task<LaunchResponse> LaunchAsync(LaunchRequest request, Principal caller, CancellationToken ct)
     {
@@ -80,7 +84,14 @@ public sealed partial class PlacementEngine(
         var chosen = stored.Response.Tasks.ToDictionary(t => t.Task, t => Candidate(t.Chosen), StringComparer.Ordinal);
         var job = planner.Plan(graph, catalog, policy with { Fixed = chosen }, ct);
         var name = request.Name.Length > 0 ? request.Name : graph.Name ?? graph.Tasks[0].Name;
-        await runner.StartAsync(jobId, stored.TenantId, name, stored.PlanId, stored.Response.QuoteId, job, policy, stored.Response.PriceBookRevision, ct);
+        // The quote names its job before the job runs, so whoever keeps quotes has it before the job's first usage.
+        var quote = stored.Quote?.Clone();
+        if (quote is not null)
+        {
+            quote.SubjectId = jobId;
+            await IssueAsync(quote);
+        }
+        await runner.StartAsync(jobId, stored.TenantId, name, stored.PlanId, quote, job, policy, stored.Response.PriceBookRevision, ct);
         return new LaunchResponse { JobId = jobId, PlanId = stored.PlanId, QuoteId = stored.Response.QuoteId };
     }
 
@@ -209,9 +220,17 @@ public sealed partial class PlacementEngine(
         var planId = "plan-" + Guid.NewGuid().ToString("N")[..20];
         var expires = time.GetUtcNow() + options.PlanLifetime;
         var response = PlanProto.Response(job, planId, catalog.Revision, expires);
-        await plans.PutAsync(new StoredPlan(planId, tenant, spec, response, expires), ct);
+        var quote = quotes.Issue(response, tenant, policy.DurationOf, time.GetUtcNow());
+        await plans.PutAsync(new StoredPlan(planId, tenant, spec, response, expires, quote), ct);
+        await IssueAsync(quote);
         return response;
     }
+
+    /// <summary>Announces a quote (placement.quote.issued, subject = quote id) as the runner announces jobs: after it is stored.</summary>
+    private Task IssueAsync(Quote quote) =>
+        outbox.DeliverAsync([outbox.Prepare(Topics.Placement, "placement.quote.issued", new PlacementQuoteIssued { Quote = quote, Time = Now() }, quote.QuoteId)], 0, []);
+
+    private Google.Protobuf.WellKnownTypes.Timestamp Now() => Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(time.GetUtcNow());
 
     private async Task<CatalogSnapshot> CatalogAsync(CancellationToken ct)
     {

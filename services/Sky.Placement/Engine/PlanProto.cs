@@ -49,6 +49,7 @@ public static class PlanProto
         var response = new PlanResponse
         {
             PlanId = planId,
+            QuoteId = PlanQuotes.IdOf(planId),
             PriceBookRevision = priceBookRevision,
             Objective = ToProto(plan.Objective),
             OptimizeTime = Duration.FromTimeSpan(plan.SolveTime),

@@ -1,11 +1,15 @@
 using Google.Protobuf;
+using Sky.Accounting.V1;
 using Sky.Placement.V1;
 using StackExchange.Redis;
 
 namespace Sky.Placement.Engine;
 
-/// <summary>A plan as stored: whose it is, what was asked (so Launch can run it after a restart) and what was answered.</summary>
-public sealed record StoredPlan(string PlanId, string TenantId, JobSpec Spec, PlanResponse Response, DateTimeOffset ExpiresAt);
+/// <summary>
+/// A plan as stored: whose it is, what was asked (so Launch can run it after a restart), what was answered and its quote
+/// (issued again, naming the job, at launch). <see cref="Quote"/> is null only for a plan stored before plans had quotes.
+/// </summary>
+public sealed record StoredPlan(string PlanId, string TenantId, JobSpec Spec, PlanResponse Response, DateTimeOffset ExpiresAt, Quote? Quote);
 
 /// <summary>Where plans wait to be launched: memory for one process, Redis when the store is durable.</summary>
 public interface IPlanStore
@@ -37,7 +41,7 @@ public sealed class MemoryPlanStore(TimeProvider time) : IPlanStore
     }
 }
 
-/// <summary>Plans in Redis as a hash per plan (tenant, spec and response as protobuf), expiring a day after the plan does.</summary>
+/// <summary>Plans in Redis as a hash per plan (tenant, spec, response and quote as protobuf), expiring a day after the plan does.</summary>
 public sealed class RedisPlanStore(IConnectionMultiplexer redis) : IPlanStore
 {
     private static RedisKey Key(string planId) => "sky:placement:plan:" + planId;
@@ -49,7 +53,7 @@ public sealed class RedisPlanStore(IConnectionMultiplexer redis) : IPlanStore
         var tx = db.CreateTransaction();
         _ = tx.HashSetAsync(key, [
             new("tenant", plan.TenantId), new("spec", plan.Spec.ToByteArray()), new("response", plan.Response.ToByteArray()),
-            new("expires", plan.ExpiresAt.ToUnixTimeMilliseconds()),
+            new("expires", plan.ExpiresAt.ToUnixTimeMilliseconds()), new("quote", plan.Quote?.ToByteArray() ?? []),
         ]);
         _ = tx.KeyExpireAsync(key, plan.ExpiresAt.UtcDateTime.AddDays(1));
         await tx.ExecuteAsync();
@@ -61,6 +65,7 @@ public sealed class RedisPlanStore(IConnectionMultiplexer redis) : IPlanStore
         if (fields.Length == 0) return null;
         var map = fields.ToDictionary(f => (string)f.Name!, f => f.Value);
         return new StoredPlan(planId, (string)map["tenant"]!, JobSpec.Parser.ParseFrom((byte[])map["spec"]!),
-            PlanResponse.Parser.ParseFrom((byte[])map["response"]!), DateTimeOffset.FromUnixTimeMilliseconds((long)map["expires"]));
+            PlanResponse.Parser.ParseFrom((byte[])map["response"]!), DateTimeOffset.FromUnixTimeMilliseconds((long)map["expires"]),
+            map.TryGetValue("quote", out var quote) && ((byte[])quote!).Length > 0 ? Quote.Parser.ParseFrom((byte[])quote!) : null);
     }
 }

@@ -1,10 +1,13 @@
 using System.Runtime.CompilerServices;
 using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
 using Sky.Common.V1;
 using Sky.Hosting.Errors;
+using Sky.Hosting.Events;
 using Sky.Hosting.Identity;
 using Sky.Hosting.Peering;
 using Sky.Hosting.Store;
+using Sky.Pricing;
 using Sky.Transfer.Planning;
 using Sky.Transfer.Storage;
 using Sky.Transfer.V1;
@@ -13,12 +16,13 @@ namespace Sky.Transfer.Jobs;
 
 /// <summary>
 /// The transfer service's behaviour, independent of gRPC: plans copies on the directory's grids (with the peering
-/// agreements in force), stores plans, validates stores before any byte moves, starts transfers on the
-/// <see cref="TransferRunner"/>, and answers for them (a tenant sees only its own; anyone else's is NOT_FOUND).
+/// agreements in force), stores plans with their quotes (issued as <c>transfer.quote.issued</c> in the same commit),
+/// validates stores before any byte moves, starts transfers on the <see cref="TransferRunner"/>, and answers for them (a
+/// tenant sees only its own; anyone else's is NOT_FOUND).
 /// </summary>
 public sealed class TransferEngine(
     TransferCatalog catalog, PeeringFeed peering, TransferPlanner planner, ITransferStore store, TransferRunner runner, ObjectStores stores,
-    TimeProvider time, TransferOptions options)
+    UsageRater rater, [FromKeyedServices("transfer")] EventOutbox outbox, TimeProvider time, TransferOptions options)
 {
     public async Task<PlanTransferResponse> PlanAsync(TransferSpec? spec, Principal caller, CancellationToken ct) =>
         (await PlanStoredAsync(spec, caller, ct)).Response;
@@ -67,18 +71,24 @@ public sealed class TransferEngine(
             }
         }
         var planId = "tplan-" + Guid.NewGuid().ToString("N")[..20];
-        var expires = time.GetUtcNow() + options.PlanLifetime;
+        var now = time.GetUtcNow();
+        var expires = now + options.PlanLifetime;
         var response = new PlanTransferResponse
         {
             PlanId = planId, PriceBookRevision = snapshot.Revision, Goal = spec.Goal == TransferGoal.Unspecified ? TransferGoal.Cheapest : spec.Goal,
             Plan = TransferPlanProto.Plan(chosen, currency), Direct = TransferPlanProto.Plan(direct, currency), Bytes = bytes,
             PlanTime = Duration.FromTimeSpan(planTime), ExpiresAt = Timestamp.FromDateTimeOffset(expires),
         };
-        var stored = new StoredTransferPlan(planId, tenant, spec.Clone(), response, expires);
+        // Priced with the agreements the planner used, so the quote and the plan see the same peering book.
+        var quote = TransferQuoteBuilder.Build(planId, tenant, response.Plan, snapshot, adjuster, rater, now);
+        response.QuoteId = quote.QuoteId;
+        var stored = new StoredTransferPlan(planId, tenant, spec.Clone(), response, expires, quote);
         stored.Spec.TenantId = tenant;
         stored.Spec.SourceLocation = TransferPlanProto.Location(from);
         stored.Spec.DestinationLocation = TransferPlanProto.Location(to);
-        await store.PutPlanAsync(stored, ct);
+        PendingEvent[] events = [TransferRunner.QuoteIssued(outbox, quote, now)];
+        var entries = await store.PutPlanAsync(stored, events, ct);
+        await outbox.DeliverAsync(events, 0, entries);
         return stored;
     }
 
@@ -114,7 +124,7 @@ public sealed class TransferEngine(
             QuoteId = plan.Response.QuoteId, CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
             Progress = new TransferProgress { BytesTotal = plan.Response.Bytes },
         };
-        await runner.StartAsync(job, ct);
+        await runner.StartAsync(job, plan.Quote, ct);
         return new StartTransferResponse { TransferId = transferId, PlanId = plan.PlanId, QuoteId = plan.Response.QuoteId };
     }
 

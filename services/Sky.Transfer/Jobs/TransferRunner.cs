@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Sky.Accounting.V1;
 using Sky.Events.V1;
 using Sky.Hosting.Events;
 using Sky.Transfer.Execution;
@@ -32,14 +33,31 @@ public sealed class TransferRunner(
     /// <summary>The transfer as it stands now, when it runs here.</summary>
     public TransferJob? Current(string transferId) => _live.TryGetValue(transferId, out var live) ? live.Snapshot() : null;
 
-    /// <summary>Writes the new transfer (PENDING) and starts copying it in the background.</summary>
-    public async Task StartAsync(TransferJob job, CancellationToken ct)
+    /// <summary>
+    /// Writes the new transfer (PENDING) and starts copying it in the background. Its plan's <paramref name="quote"/> (null
+    /// when the plan has none) is kept for the usage to name its lines, and issued again with subject_id = the transfer
+    /// (<c>transfer.quote.issued</c>) in the transfer's first commit, so accounting ties the quote to the transfer it started.
+    /// </summary>
+    public async Task StartAsync(TransferJob job, Quote? quote, CancellationToken ct)
     {
         job.Progress ??= new TransferProgress();
         job.Progress.State = TransferState.Pending;
         job.Progress.UpdatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow());
-        await LaunchAsync(job, [Progressed(job)], ct);
+        var events = new List<PendingEvent> { Progressed(job) };
+        if (quote is not null)
+        {
+            var started = quote.Clone();
+            started.SubjectId = job.TransferId;
+            // Kept before the transfer is written: a transfer that exists always finds its quote at its end.
+            await store.KeepQuoteAsync(started, ct);
+            events.Add(QuoteIssued(outbox, started, time.GetUtcNow()));
+        }
+        await LaunchAsync(job, events, ct);
     }
+
+    /// <summary><c>transfer.quote.issued</c> for <paramref name="quote"/> (CloudEvent subject = the quote id).</summary>
+    public static PendingEvent QuoteIssued(EventOutbox outbox, Quote quote, DateTimeOffset now) =>
+        outbox.Prepare(Topics.Transfer, "transfer.quote.issued", new TransferQuoteIssued { Quote = quote, Time = Timestamp.FromDateTimeOffset(now) }, quote.QuoteId);
 
     /// <summary>Continues a transfer this process just adopted (its previous run stopped), from its checkpoint.</summary>
     public async Task ResumeAsync(TransferJob job, CancellationToken ct)
@@ -324,12 +342,14 @@ public sealed class TransferRunner(
     /// <summary>
     /// What the finished transfer used, priced at the directory's prices now: the bytes copied split over the plan's
     /// routes as planned, summed per region pair (a pair the egress grid has no price for, such as a local folder, is
-    /// not billed), and the plan's gateway VMs for the copy's wall time. Null when nothing was used.
+    /// not billed), and the plan's gateway VMs for the copy's wall time, each naming its line of the transfer's quote.
+    /// Null when nothing was used.
     /// </summary>
     private async Task<TransferUsage?> UsageAsync(TransferJob job)
     {
         if (job.Plan is null || (job.Progress.BytesDone == 0 && job.Plan.Gateways.Count == 0)) return null;
-        var usage = TransferUsageBuilder.Build(job, await catalog.CurrentAsync(CancellationToken.None), job.Progress.BytesDone);
+        var quote = job.QuoteId.Length > 0 ? await store.GetQuoteAsync(job.QuoteId, CancellationToken.None) : null;
+        var usage = TransferUsageBuilder.Build(job, await catalog.CurrentAsync(CancellationToken.None), job.Progress.BytesDone, quote);
         if (usage.Egress.Count == 0 && usage.Gateways.Count == 0) return null;
         usage.Time = Timestamp.FromDateTimeOffset(time.GetUtcNow());
         return usage;

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Sky.Accounting.V1;
 using Sky.Hosting.Events;
 using Sky.Transfer.V1;
 using StackExchange.Redis;
@@ -15,8 +16,12 @@ public sealed record TransferInstance(string Id)
     public static TransferInstance New() => new($"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
 }
 
-/// <summary>A plan PlanTransfer stored for StartTransfer: whose, what was asked, the answer, and until when it may be started.</summary>
-public sealed record StoredTransferPlan(string PlanId, string TenantId, TransferSpec Spec, PlanTransferResponse Response, DateTimeOffset ExpiresAt);
+/// <summary>
+/// A plan PlanTransfer stored for StartTransfer: whose, what was asked, the answer, until when it may be started, and its
+/// quote (null for a plan stored before plans had quotes).
+/// </summary>
+public sealed record StoredTransferPlan(string PlanId, string TenantId, TransferSpec Spec, PlanTransferResponse Response, DateTimeOffset ExpiresAt,
+    Quote? Quote = null);
 
 /// <summary>
 /// Transfers as last written (the whole TransferJob message), newest first per tenant; stored plans; StartTransfer's
@@ -27,8 +32,22 @@ public sealed record StoredTransferPlan(string PlanId, string TenantId, Transfer
 /// </summary>
 public interface ITransferStore
 {
-    Task PutPlanAsync(StoredTransferPlan plan, CancellationToken ct);
+    /// <summary>
+    /// Writes the plan with its quote and appends <paramref name="events"/> (its <c>transfer.quote.issued</c>) to the outbox
+    /// in one commit. Returns the outbox entry ids (none in memory) for <see cref="EventOutbox.DeliverAsync"/>.
+    /// </summary>
+    Task<IReadOnlyList<RedisValue>> PutPlanAsync(StoredTransferPlan plan, IReadOnlyList<PendingEvent> events, CancellationToken ct);
+
     Task<StoredTransferPlan?> GetPlanAsync(string planId, CancellationToken ct);
+
+    /// <summary>
+    /// Keeps the quote of a started transfer for as long as the transfer (a plan and its copy of the quote expire; the
+    /// transfer's usage names the quote's lines whenever it ends).
+    /// </summary>
+    Task KeepQuoteAsync(Quote quote, CancellationToken ct);
+
+    /// <summary>A quote kept by <see cref="KeepQuoteAsync"/>, or null.</summary>
+    Task<Quote?> GetQuoteAsync(string quoteId, CancellationToken ct);
 
     /// <summary>Claims <paramref name="requestId"/> for <paramref name="transferId"/>; returns the transfer id that holds it (the given one if new).</summary>
     Task<string> ClaimRequestAsync(string tenant, string requestId, string transferId, CancellationToken ct);
@@ -79,19 +98,34 @@ public sealed class MemoryTransferStore(TimeProvider time, TransferInstance inst
     private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _beats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredTransferPlan> _plans = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Quote> _quotes = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), string> _requests = [];
     private readonly HashSet<string> _cancels = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    public Task PutPlanAsync(StoredTransferPlan plan, CancellationToken ct)
+    public Task<IReadOnlyList<RedisValue>> PutPlanAsync(StoredTransferPlan plan, IReadOnlyList<PendingEvent> events, CancellationToken ct)
     {
-        lock (_gate) _plans[plan.PlanId] = plan with { Spec = plan.Spec.Clone(), Response = plan.Response.Clone() };
-        return Task.CompletedTask;
+        lock (_gate) _plans[plan.PlanId] = Copy(plan);
+        return Task.FromResult<IReadOnlyList<RedisValue>>([]);
     }
 
     public Task<StoredTransferPlan?> GetPlanAsync(string planId, CancellationToken ct)
     {
-        lock (_gate) return Task.FromResult(_plans.GetValueOrDefault(planId));
+        lock (_gate) return Task.FromResult(_plans.TryGetValue(planId, out var plan) ? Copy(plan) : null);
+    }
+
+    private static StoredTransferPlan Copy(StoredTransferPlan plan) =>
+        plan with { Spec = plan.Spec.Clone(), Response = plan.Response.Clone(), Quote = plan.Quote?.Clone() };
+
+    public Task KeepQuoteAsync(Quote quote, CancellationToken ct)
+    {
+        lock (_gate) _quotes[quote.QuoteId] = quote.Clone();
+        return Task.CompletedTask;
+    }
+
+    public Task<Quote?> GetQuoteAsync(string quoteId, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(_quotes.TryGetValue(quoteId, out var quote) ? quote.Clone() : null);
     }
 
     public Task<string> ClaimRequestAsync(string tenant, string requestId, string transferId, CancellationToken ct)
@@ -162,8 +196,8 @@ public sealed class MemoryTransferStore(TimeProvider time, TransferInstance inst
 /// Transfers in Redis (keys under <c>sky:transfer:</c>): <c>job:&lt;id&gt;</c> the transfer (protobuf), sorted sets per
 /// tenant (<c>jobs:&lt;tenant&gt;</c>) and for all (<c>jobs</c>) by creation time, <c>unfinished</c> the set of transfers not
 /// final, <c>owner:&lt;id&gt;</c> the instance running one, <c>instance:&lt;instance&gt;</c> that instance's heartbeat (a key that
-/// lives while it is refreshed, so Redis's clock decides when it lapsed), <c>plan:&lt;id&gt;</c> stored plans (expiring a day
-/// after the plan does), <c>request:&lt;tenant&gt;:&lt;id&gt;</c> request ids, <c>cancel:&lt;id&gt;</c> cancellations. Every write of a
+/// lives while it is refreshed, so Redis's clock decides when it lapsed), <c>plan:&lt;id&gt;</c> stored plans with their quotes (expiring a day
+/// after the plan does), <c>quote:&lt;id&gt;</c> the quotes of started transfers (kept, like the transfers), <c>request:&lt;tenant&gt;:&lt;id&gt;</c> request ids, <c>cancel:&lt;id&gt;</c> cancellations. Every write of a
 /// transfer is one Lua script: the owner check, the transfer, its indexes and its outbox events.
 /// </summary>
 public sealed class RedisTransferStore(IConnectionMultiplexer redis, TransferInstance instance) : ITransferStore
@@ -174,30 +208,49 @@ public sealed class RedisTransferStore(IConnectionMultiplexer redis, TransferIns
     private static RedisKey OwnerKey(string id) => Prefix + "owner:" + id;
     private static RedisKey HeartbeatKey(string instance) => Prefix + "instance:" + instance;
     private static RedisKey PlanKey(string id) => Prefix + "plan:" + id;
+    private static RedisKey QuoteKey(string id) => Prefix + "quote:" + id;
     private static RedisKey CancelKey(string id) => Prefix + "cancel:" + id;
     private static readonly RedisKey All = Prefix + "jobs";
     private static readonly RedisKey Unfinished = Prefix + "unfinished";
     private static readonly RedisKey Outbox = EventOutbox.Key(Sky.Hosting.Options.MeshService.Transfer.Name);
 
-    public Task PutPlanAsync(StoredTransferPlan plan, CancellationToken ct)
+    // KEYS: plan, outbox. ARGV: tenant, spec, response, expires ms, quote (empty for none), key expiry ms, event count,
+    // events (3 each).
+    private const string PutPlanScript = EventOutbox.LuaAppend + """
+        redis.call('DEL', KEYS[1])
+        redis.call('HSET', KEYS[1], 'tenant', ARGV[1], 'spec', ARGV[2], 'response', ARGV[3], 'expires', ARGV[4])
+        if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'quote', ARGV[5]) end
+        redis.call('PEXPIREAT', KEYS[1], ARGV[6])
+        return sky_outbox(KEYS[2], 0, 8, tonumber(ARGV[7]))
+        """;
+
+    public async Task<IReadOnlyList<RedisValue>> PutPlanAsync(StoredTransferPlan plan, IReadOnlyList<PendingEvent> events, CancellationToken ct)
     {
-        var entries = new HashEntry[]
+        var args = new List<RedisValue>
         {
-            new("tenant", plan.TenantId), new("spec", plan.Spec.ToByteArray()), new("response", plan.Response.ToByteArray()),
-            new("expires", plan.ExpiresAt.ToUnixTimeMilliseconds()),
+            plan.TenantId, plan.Spec.ToByteArray(), plan.Response.ToByteArray(), plan.ExpiresAt.ToUnixTimeMilliseconds(),
+            plan.Quote is null ? RedisValue.EmptyString : plan.Quote.ToByteArray(), plan.ExpiresAt.AddDays(1).ToUnixTimeMilliseconds(), events.Count,
         };
-        var tx = redis.GetDatabase().CreateTransaction();
-        _ = tx.HashSetAsync(PlanKey(plan.PlanId), entries);
-        _ = tx.KeyExpireAsync(PlanKey(plan.PlanId), plan.ExpiresAt.AddDays(1).UtcDateTime);
-        return tx.ExecuteAsync();
+        EventOutbox.AppendArguments(args, events);
+        var ids = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(PutPlanScript, [PlanKey(plan.PlanId), Outbox], [.. args]))!;
+        return [.. ids.Select(r => (RedisValue)r)];
     }
 
     public async Task<StoredTransferPlan?> GetPlanAsync(string planId, CancellationToken ct)
     {
         var fields = (await redis.GetDatabase().HashGetAllAsync(PlanKey(planId))).ToDictionary(e => (string)e.Name!, e => e.Value);
         if (!fields.TryGetValue("response", out var response)) return null;
+        var quote = fields.TryGetValue("quote", out var q) && !q.IsNullOrEmpty ? Quote.Parser.ParseFrom((byte[])q!) : null;
         return new StoredTransferPlan(planId, (string)fields["tenant"]!, TransferSpec.Parser.ParseFrom((byte[])fields["spec"]!),
-            PlanTransferResponse.Parser.ParseFrom((byte[])response!), DateTimeOffset.FromUnixTimeMilliseconds((long)fields["expires"]));
+            PlanTransferResponse.Parser.ParseFrom((byte[])response!), DateTimeOffset.FromUnixTimeMilliseconds((long)fields["expires"]), quote);
+    }
+
+    public Task KeepQuoteAsync(Quote quote, CancellationToken ct) => redis.GetDatabase().StringSetAsync(QuoteKey(quote.QuoteId), quote.ToByteArray());
+
+    public async Task<Quote?> GetQuoteAsync(string quoteId, CancellationToken ct)
+    {
+        var bytes = await redis.GetDatabase().StringGetAsync(QuoteKey(quoteId));
+        return bytes.IsNull ? null : Quote.Parser.ParseFrom((byte[])bytes!);
     }
 
     public async Task<string> ClaimRequestAsync(string tenant, string requestId, string transferId, CancellationToken ct)

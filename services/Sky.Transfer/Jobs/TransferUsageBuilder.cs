@@ -1,4 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
+using Sky.Accounting.V1;
 using Sky.Common.V1;
 using Sky.Events.V1;
 using Sky.Pricing;
@@ -9,7 +10,8 @@ namespace Sky.Transfer.Jobs;
 
 /// <summary>
 /// The usage of a finished transfer (<c>transfer.usage</c>), from its plan, the bytes it copied and its times. Pure, so
-/// the split of bytes over routes and the VM time can be tested without running a copy.
+/// the split of bytes over routes and the VM time can be tested without running a copy. <see cref="TransferQuoteBuilder"/>
+/// prices the plan with the same split and prices, so the usage of a transfer that went as planned rates to its quote.
 /// </summary>
 public static class TransferUsageBuilder
 {
@@ -20,47 +22,31 @@ public static class TransferUsageBuilder
     /// The unit price is the grid's list price per GB now (the first tier of a tiered price: accounting applies volume
     /// tiers and peering agreements when it rates). Gateways: each group's VMs for the copy's wall time (started to
     /// ended), at the gateway offer's hourly price now; the copy itself runs in the transfer service, so this is the
-    /// time the plan's VMs are billed for, whatever ran the bytes.
+    /// time the plan's VMs are billed for, whatever ran the bytes. Each item names the line of <paramref name="quote"/>
+    /// (the transfer's quote) it belongs to, or none when the quote has no such line (or there is no quote).
     /// </summary>
-    public static TransferUsage Build(TransferJob job, TransferCatalogSnapshot catalog, long bytesCopied)
+    public static TransferUsage Build(TransferJob job, TransferCatalogSnapshot catalog, long bytesCopied, Quote? quote = null)
     {
         var plan = job.Plan ?? throw new ArgumentException($"transfer {job.TransferId} has no plan");
-        var currency = plan.TotalCost?.CurrencyCode is { Length: > 0 } c ? c : "USD";
+        var currency = CurrencyOf(plan);
         var start = job.StartedAt ?? job.CreatedAt;
         var end = job.EndedAt ?? throw new ArgumentException($"transfer {job.TransferId} has not ended");
+        var quoted = quote?.Lines.Select(l => l.LineId).ToHashSet(StringComparer.Ordinal) ?? [];
+        string LineOf(string lineId) => quoted.Contains(lineId) ? lineId : "";
         var usage = new TransferUsage
         {
             IdempotencyKey = "transfer:" + job.TransferId, TenantId = job.TenantId, TransferId = job.TransferId,
             UsageStart = start, UsageEnd = end, QuoteId = job.QuoteId, PriceBookRevision = catalog.Revision,
         };
 
-        var perPair = new Dictionary<(CloudRegion, CloudRegion), long>();
-        var order = new List<(CloudRegion, CloudRegion)>();
-        var planned = plan.Routes.Sum(r => r.Bytes);
-        long assigned = 0;
-        for (var i = 0; i < plan.Routes.Count; i++)
+        foreach (var (from, to, bytes) in BytesPerPair(plan, bytesCopied))
         {
-            var route = plan.Routes[i];
-            var share = i == plan.Routes.Count - 1 ? bytesCopied - assigned
-                : planned == 0 ? 0 : (long)((decimal)bytesCopied * route.Bytes / planned);
-            assigned += share;
-            for (var h = 0; h + 1 < route.Hops.Count; h++)
-            {
-                var pair = (TransferPlanProto.Region(route.Hops[h]), TransferPlanProto.Region(route.Hops[h + 1]));
-                if (pair.Item1.Equals(pair.Item2)) continue;
-                if (perPair.TryAdd(pair, share)) order.Add(pair);
-                else perPair[pair] += share;
-            }
-        }
-        foreach (var (from, to) in order)
-        {
-            var bytes = perPair[(from, to)];
-            var rate = catalog.Network.Egress.Lookup(from.Provider, from.Region, to.Provider, to.Region);
-            if (bytes <= 0 || !rate.HasPrice) continue;
+            if (bytes <= 0 || ListPricePerGb(catalog, from, to) is not { } price) continue;
             usage.Egress.Add(new TransferEgressUsage
             {
                 Source = TransferPlanProto.Location(from), Destination = TransferPlanProto.Location(to), Bytes = bytes,
-                OfferId = $"egress:{from}", UnitPrice = Rounding.ToMoney(rate.Tiers![0].PricePerGb, currency), PriceUnit = "gb",
+                OfferId = EgressOfferId(from), UnitPrice = Rounding.ToMoney(price, currency), PriceUnit = "gb",
+                QuoteLineId = LineOf(TransferQuoteBuilder.EgressLineId(from, to)),
             });
         }
 
@@ -74,8 +60,50 @@ public static class TransferUsageBuilder
             {
                 Location = group.Location.Clone(), InstanceType = group.InstanceType, OfferId = offer.OfferId, VmCount = group.VmCount,
                 VmTime = Duration.FromTimeSpan(wall * group.VmCount), UnitPrice = Rounding.ToMoney(offer.HourlyPrice, currency), PriceUnit = "hour",
+                QuoteLineId = LineOf(TransferQuoteBuilder.GatewayLineId(group.Location, group.InstanceType)),
             });
         }
         return usage;
     }
+
+    /// <summary>
+    /// <paramref name="bytes"/> split over the plan's routes in proportion to their planned bytes (the last route takes
+    /// the remainder), summed per region pair over every hop, in first-crossed order; hops within one region are left out.
+    /// With <paramref name="bytes"/> = the planned total each route gets exactly its planned bytes.
+    /// </summary>
+    public static IReadOnlyList<(CloudRegion From, CloudRegion To, long Bytes)> BytesPerPair(TransferPlan plan, long bytes)
+    {
+        var perPair = new Dictionary<(CloudRegion, CloudRegion), long>();
+        var order = new List<(CloudRegion, CloudRegion)>();
+        var planned = plan.Routes.Sum(r => r.Bytes);
+        long assigned = 0;
+        for (var i = 0; i < plan.Routes.Count; i++)
+        {
+            var route = plan.Routes[i];
+            var share = i == plan.Routes.Count - 1 ? bytes - assigned
+                : planned == 0 ? 0 : (long)((decimal)bytes * route.Bytes / planned);
+            assigned += share;
+            for (var h = 0; h + 1 < route.Hops.Count; h++)
+            {
+                var pair = (TransferPlanProto.Region(route.Hops[h]), TransferPlanProto.Region(route.Hops[h + 1]));
+                if (pair.Item1.Equals(pair.Item2)) continue;
+                if (perPair.TryAdd(pair, share)) order.Add(pair);
+                else perPair[pair] += share;
+            }
+        }
+        return [.. order.Select(p => (p.Item1, p.Item2, perPair[p]))];
+    }
+
+    /// <summary>The pair's list price per GB in the grid (its first tier), or null when the grid has no price for it.</summary>
+    public static decimal? ListPricePerGb(TransferCatalogSnapshot catalog, CloudRegion from, CloudRegion to)
+    {
+        var rate = catalog.Network.Egress.Lookup(from.Provider, from.Region, to.Provider, to.Region);
+        return rate.HasPrice ? rate.Tiers![0].PricePerGb : null;
+    }
+
+    /// <summary>The directory egress offer of the region the data leaves.</summary>
+    public static string EgressOfferId(CloudRegion from) => $"egress:{from}";
+
+    /// <summary>The currency the plan was priced in (USD when it does not say).</summary>
+    public static string CurrencyOf(TransferPlan plan) => plan.TotalCost?.CurrencyCode is { Length: > 0 } c ? c : "USD";
 }
