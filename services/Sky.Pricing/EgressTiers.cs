@@ -65,6 +65,10 @@ public sealed class EgressTiers : IReadOnlyList<EgressBand>, IEquatable<EgressTi
         return new EgressTiers(list);
     }
 
+    /// <summary>The tiers in the directory's proto form, prices in <paramref name="currency"/> (what <see cref="FromProto"/> reads back).</summary>
+    public IEnumerable<Sky.Directory.V1.EgressTier> ToProto(string currency = "USD") =>
+        bands.Select(b => new Sky.Directory.V1.EgressTier { UpToGb = b.UpToGb, PricePerGb = Rounding.ToMoney(b.PricePerGb, currency) });
+
     public int Count => bands.Length;
 
     /// <summary>The same tiers with every price above <paramref name="maxPricePerGb"/> lowered to it (a peering price cap).</summary>

@@ -40,6 +40,10 @@ public sealed class QuoteQueries(IQuoteStore quotes, ILedger ledger, IPeeringSto
         // A plan launched twice is one quote for two subjects: reconcile the one asked for (by quote: its latest).
         var subject = kind == QuoteSubjectKind.Unspecified ? quote.SubjectId : id;
 
+        // Whether it has ended is read before the usage: the end is recorded after its usage is posted, so usage read
+        // afterwards includes all of it. Read the other way round, a usage posted in between would be missing from an
+        // answer already marked final.
+        var final = subject.Length > 0 && await quotes.EndedAsync(subject, ct) is not null;
         var usage = await BilledAsync(quote, subject, ct);
         var book = new PeeringBook((await peering.ReadAsync(ct)).Agreements);
         QuoteReconciliation reconciliation;
@@ -55,7 +59,6 @@ public sealed class QuoteQueries(IQuoteStore quotes, ILedger ledger, IPeeringSto
             // nothing the caller can fix by asking differently, and no partial answer would be honest.
             throw RpcErrors.FailedPrecondition("UNEXPLAINED_AMOUNT", quote.QuoteId, $"quote {quote.QuoteId} cannot be reconciled: {e.Message}");
         }
-        var final = subject.Length > 0 && await quotes.EndedAsync(subject, ct) is not null;
         return reconciliation.ToResponse(quote.QuoteId, subject, final);
     }
 

@@ -33,7 +33,7 @@ public static class ReconcileInputs
         if (kind == LineKind.Egress)
         {
             Expect(what, line.Unit, "byte", line.PriceUnit, "gb");
-            inputs = new EgressPrice(EgressTiers.Flat(price), Route(line.Location, line.Destination, what), quote.PriceBookRevision);
+            inputs = new EgressPrice(Tiers(line.Tiers, line.UnitPrice, price), Route(line.Location, line.Destination, what), quote.PriceBookRevision);
             quantity /= BytesPerGb;
         }
         else
@@ -78,7 +78,7 @@ public static class ReconcileInputs
                 _ => throw new InvalidOperationException(
                     $"{what}: egress in '{usage.Unit}' at a price per '{usage.PriceUnit}' cannot be compared with quote line {lineId} (bytes at a price per gb)"),
             };
-            inputs = new EgressPrice(EgressTiers.Flat(price), Route(usage.Location, usage.Destination, what), usage.PriceBookRevision);
+            inputs = new EgressPrice(Tiers(usage.Tiers, usage.UnitPrice, price), Route(usage.Location, usage.Destination, what), usage.PriceBookRevision);
             peered = new PeeringState(peering.InForce(usage.UsageEnd?.ToDateTimeOffset() ?? throw new InvalidOperationException($"{what}: usage_end is missing")));
         }
         else
@@ -116,6 +116,10 @@ public static class ReconcileInputs
             ? $"{job}/{task}#{attempt}"
             : null;
     }
+
+    /// <summary>The volume tiers a line or usage was priced with; none recorded means its unit price for every GB.</summary>
+    private static EgressTiers Tiers(IReadOnlyCollection<Sky.Directory.V1.EgressTier> tiers, Sky.Common.V1.Money unitPrice, decimal price) =>
+        tiers.Count == 0 ? EgressTiers.Flat(price) : EgressTiers.FromProto(tiers, unitPrice.CurrencyCode is { Length: > 0 } code ? code : "USD");
 
     private static EgressRoute Route(Sky.Common.V1.Location? from, Sky.Common.V1.Location? to, string what) =>
         from is null || to is null

@@ -89,7 +89,15 @@ public sealed class UsagePosting(ILedger ledger, UsageRater rater, BillingCalend
             var usage = Transfer(e, $"{e.IdempotencyKey}:egress:{src.Provider}/{src.Region}->{dst.Provider}/{dst.Region}", "egress", src, x.OfferId, "egress",
                 PeriodStatement.Text(gb), x.PriceUnit, x.UnitPrice, x.PriceUnit, x.QuoteLineId);
             usage.Destination = dst;
-            rated.Add(new Rated(usage, rater.Egress(EgressTiers.Flat(perGb), agreements, src.Provider, src.Region, dst.Provider, dst.Region, gb)));
+            // With the pair's tiers (per GB, from 0 GB for this transfer, as its quote priced them); else the unit price for every unit.
+            var tiers = EgressTiers.Flat(perGb);
+            if (x.Tiers.Count > 0)
+            {
+                if (x.PriceUnit != "gb") throw new ArgumentException($"usage {e.IdempotencyKey}: egress tiers are per GB, but the price is per '{x.PriceUnit}'");
+                tiers = EgressTiers.FromProto(x.Tiers, x.UnitPrice.CurrencyCode is { Length: > 0 } code ? code : "USD");
+                usage.Tiers.Add(x.Tiers);
+            }
+            rated.Add(new Rated(usage, rater.Egress(tiers, agreements, src.Provider, src.Region, dst.Provider, dst.Region, gb)));
         }
         foreach (var g in e.Gateways)
         {

@@ -51,15 +51,16 @@ public static class TransferQuoteBuilder
 
         foreach (var (from, to, bytes) in TransferUsageBuilder.BytesPerPair(plan, plan.Routes.Sum(r => r.Bytes)))
         {
-            if (bytes <= 0 || TransferUsageBuilder.ListPricePerGb(catalog, from, to) is not { } listPrice) continue;
-            var unitPrice = Rounding.ToMoney(listPrice, currency);
-            var charge = rater.Egress(EgressTiers.Flat(unitPrice.ToDecimal()), peering, from.Provider, from.Region, to.Provider, to.Region, bytes / BytesPerGb);
+            if (bytes <= 0 || TransferUsageBuilder.ListTiers(catalog, from, to, currency) is not { } tiers) continue;
+            var unitPrice = tiers[0].PricePerGb;
+            var charge = rater.Egress(EgressTiers.FromProto(tiers, currency), peering, from.Provider, from.Region, to.Provider, to.Region, bytes / BytesPerGb);
             quote.Lines.Add(new QuoteLine
             {
                 LineId = EgressLineId(from, to), Service = "egress", Description = $"egress {from} -> {to}: {bytes} bytes",
                 Location = TransferPlanProto.Location(from), Destination = TransferPlanProto.Location(to), OfferId = TransferUsageBuilder.EgressOfferId(from),
                 Sku = "egress", Quantity = bytes.ToString(CultureInfo.InvariantCulture), Unit = "byte", UnitPrice = unitPrice, PriceUnit = "gb",
                 PeeringDiscount = Usd(charge.PeeringDiscount), PeeringAgreementId = charge.AgreementId ?? "", Amount = Usd(charge.Amount), Nodes = 0,
+                Tiers = { tiers },
             });
         }
 

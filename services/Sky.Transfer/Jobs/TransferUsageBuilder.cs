@@ -41,12 +41,12 @@ public static class TransferUsageBuilder
 
         foreach (var (from, to, bytes) in BytesPerPair(plan, bytesCopied))
         {
-            if (bytes <= 0 || ListPricePerGb(catalog, from, to) is not { } price) continue;
+            if (bytes <= 0 || ListTiers(catalog, from, to, currency) is not { } tiers) continue;
             usage.Egress.Add(new TransferEgressUsage
             {
                 Source = TransferPlanProto.Location(from), Destination = TransferPlanProto.Location(to), Bytes = bytes,
-                OfferId = EgressOfferId(from), UnitPrice = Rounding.ToMoney(price, currency), PriceUnit = "gb",
-                QuoteLineId = LineOf(TransferQuoteBuilder.EgressLineId(from, to)),
+                OfferId = EgressOfferId(from), UnitPrice = tiers[0].PricePerGb, PriceUnit = "gb",
+                QuoteLineId = LineOf(TransferQuoteBuilder.EgressLineId(from, to)), Tiers = { tiers },
             });
         }
 
@@ -94,11 +94,14 @@ public static class TransferUsageBuilder
         return [.. order.Select(p => (p.Item1, p.Item2, perPair[p]))];
     }
 
-    /// <summary>The pair's list price per GB in the grid (its first tier), or null when the grid has no price for it.</summary>
-    public static decimal? ListPricePerGb(TransferCatalogSnapshot catalog, CloudRegion from, CloudRegion to)
+    /// <summary>
+    /// The pair's volume tiers in the grid, as the usage and the quote carry them (Money, so both rate exactly the same
+    /// prices), or null when the grid has no price for the pair.
+    /// </summary>
+    public static List<Sky.Directory.V1.EgressTier>? ListTiers(TransferCatalogSnapshot catalog, CloudRegion from, CloudRegion to, string currency)
     {
         var rate = catalog.Network.Egress.Lookup(from.Provider, from.Region, to.Provider, to.Region);
-        return rate.HasPrice ? rate.Tiers![0].PricePerGb : null;
+        return rate.HasPrice ? [.. rate.Tiers!.ToProto(currency)] : null;
     }
 
     /// <summary>The directory egress offer of the region the data leaves.</summary>

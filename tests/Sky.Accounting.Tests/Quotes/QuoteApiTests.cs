@@ -166,6 +166,40 @@ public sealed class QuoteApiTests(RedisServer redis) : IClassFixture<RedisServer
     }
 
     [Fact]
+    public async Task Egress_past_a_tier_edge_is_billed_at_the_tiers_it_was_quoted_with()
+    {
+        await using var host = await Host.StartAsync();
+        // AWS-like tiers: the first 10,240 GB at $0.09, the next 40,960 at $0.085, then $0.07; 20,000 GB crosses the first edge.
+        var tiers = new Sky.Pricing.EgressTiers([new(10_240, 0.09m), new(51_200, 0.085m), new(0, 0.07m)]);
+        const long Bytes = 20_000_000_000_000;
+        var egress = host.Books.Egress(UsEast, Central, "aws-egress", 0.09m, Bytes, tiers);
+        var quote = Quote("tplan-t", "acme", QuoteSubjectKind.Transfer, "tr-t", egress);
+        await host.Bus.PublishAsync(Topics.Transfer, "transfer.quote.issued", new TransferQuoteIssued { Quote = quote, Time = At(Launched) }, quote.QuoteId);
+        await host.Bus.PublishAsync(Topics.Transfer, "transfer.usage", new TransferUsage
+        {
+            IdempotencyKey = "transfer:tr-t", TenantId = "acme", TransferId = "tr-t", QuoteId = quote.QuoteId, PriceBookRevision = 7,
+            UsageStart = At(Launched), UsageEnd = At(Launched.AddHours(3)), Time = At(Launched.AddHours(3)),
+            Egress =
+            {
+                new TransferEgressUsage
+                {
+                    Source = UsEast, Destination = Central, Bytes = Bytes, OfferId = "aws-egress", UnitPrice = Usd(0.09m), PriceUnit = "gb",
+                    QuoteLineId = egress.LineId, Tiers = { tiers.ToProto() },
+                },
+            },
+        }, "tr-t");
+
+        var reconciled = await host.ReconcileWhenAsync(new ReconcileRequest { TransferId = "tr-t" }, r => r.Final);
+        // (10,240 x 0.09 + 9,760 x 0.085) x 1.05 margin, not 20,000 x 0.09 x 1.05.
+        var expected = (10_240m * 0.09m + 9_760m * 0.085m) * 1.05m;
+        Assert.Equal((expected, expected, 0m), (reconciled.Quoted.ToDecimal(), reconciled.Billed.ToDecimal(), reconciled.Difference.ToDecimal()));
+        Assert.Empty(reconciled.Causes);
+        var usage = (await host.Operator.ListUsageAsync(new ListUsageRequest { SubjectId = "tr-t" })).Usage.Single();
+        Assert.Equal(3, usage.Tiers.Count);
+        Assert.Equal(10_240m * 0.09m + 9_760m * 0.085m, usage.ListAmount.ToDecimal());
+    }
+
+    [Fact]
     public async Task Rated_compute_usage_keeps_its_nodes_and_spot()
     {
         await using var host = await Host.StartAsync();

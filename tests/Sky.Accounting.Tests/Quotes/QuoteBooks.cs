@@ -32,15 +32,17 @@ internal sealed class QuoteBooks(TestMesh mesh)
         };
     }
 
-    public QuoteLine Egress(Location from, Location to, string offer, decimal perGb, long bytes)
+    public QuoteLine Egress(Location from, Location to, string offer, decimal perGb, long bytes, EgressTiers? tiers = null)
     {
-        var charge = _rater.Egress(EgressTiers.Flat(perGb), null, from.Provider, from.Region, to.Provider, to.Region, bytes / 1_000_000_000m);
-        return new QuoteLine
+        var charge = _rater.Egress(tiers ?? EgressTiers.Flat(perGb), null, from.Provider, from.Region, to.Provider, to.Region, bytes / 1_000_000_000m);
+        var line = new QuoteLine
         {
             LineId = $"egress:{from.Provider}/{from.Region}->{to.Provider}/{to.Region}", Service = "egress", Location = from, Destination = to, OfferId = offer,
             Sku = "egress", Quantity = bytes.ToString(System.Globalization.CultureInfo.InvariantCulture), Unit = "byte", UnitPrice = Usd(perGb), PriceUnit = "gb",
             PeeringDiscount = Usd(charge.PeeringDiscount), Amount = Usd(charge.Amount),
         };
+        if (tiers is not null) line.Tiers.Add(tiers.ToProto());
+        return line;
     }
 
     public QuoteLine Gateway(Location at, string type, string offer, decimal hourly, int vms, decimal seconds)

@@ -38,7 +38,7 @@ public sealed class TransferQuoteBuilderTests
     {
         var egress = new[]
         {
-            // Tiered: quotes (like the usage and its rating) use the first tier as a flat price.
+            // Tiered: the quote and the usage carry the pair's tiers, and both are rated with them (unit_price is the first tier's).
             new GridEgressPrice { Src = At("aws", "us-east-1"), Dst = At("azure", ""), Tiers = { new EgressTier { UpToGb = 10_240, PricePerGb = Money.FromDecimal(0.09m, "USD") }, new EgressTier { PricePerGb = Money.FromDecimal(0.085m, "USD") } } },
             new GridEgressPrice { Src = At("aws", "us-east-1"), Dst = At("aws", ""), Tiers = { new EgressTier { PricePerGb = Money.FromDecimal(0.02m, "USD") } } },
             new GridEgressPrice { Src = At("aws", "us-west-2"), Dst = At("azure", ""), Tiers = { new EgressTier { PricePerGb = Money.FromDecimal(0.0875m, "USD") } } },
@@ -99,12 +99,14 @@ public sealed class TransferQuoteBuilderTests
             Assert.Equal(("egress", bytes.ToString(CultureInfo.InvariantCulture), "byte", perGb, "gb", 0, $"egress:{src}"),
                 (line.Service, line.Quantity, line.Unit, line.UnitPrice.ToDecimal(), line.PriceUnit, line.Nodes, line.OfferId));
             Assert.Equal((sp, sr, dp, dr), (line.Location.Provider, line.Location.Region, line.Destination.Provider, line.Destination.Region));
-            var rated = Rater.Egress(EgressTiers.Flat(perGb), null, sp, sr, dp, dr, bytes / 1_000_000_000m);
+            Assert.Equal(perGb, line.Tiers[0].PricePerGb.ToDecimal());
+            var rated = Rater.Egress(EgressTiers.FromProto(line.Tiers), null, sp, sr, dp, dr, bytes / 1_000_000_000m);
             Assert.Equal(rated.Amount, line.Amount.ToDecimal());
             Assert.Equal((0m, ""), (line.PeeringDiscount.ToDecimal(), line.PeeringAgreementId));
         }
         // The direct and relayed bytes both leave us-east-1 for Azure; only the relayed ones cross the other two pairs.
         Egress("egress:aws/us-east-1->azure/eastus", Direct, 0.09m, "aws/us-east-1", "azure/eastus");
+        Assert.Equal([10_240L, 0L], quote.Lines.Single(l => l.LineId == "egress:aws/us-east-1->azure/eastus").Tiers.Select(t => t.UpToGb));
         Egress("egress:aws/us-east-1->aws/us-west-2", Relayed, 0.02m, "aws/us-east-1", "aws/us-west-2");
         Egress("egress:aws/us-west-2->azure/eastus", Relayed, 0.0875m, "aws/us-west-2", "azure/eastus");
 
@@ -212,7 +214,7 @@ public sealed class TransferQuoteBuilderTests
         Quantity = l.Service == "egress" ? decimal.Parse(l.Quantity, CultureInfo.InvariantCulture) / 1_000_000_000m : decimal.Parse(l.Quantity, CultureInfo.InvariantCulture),
         Nodes = Math.Max(1, l.Nodes),
         Price = l.Service == "egress"
-            ? new QuotedEgressPrice(EgressTiers.Flat(l.UnitPrice.ToDecimal()), new EgressRoute(l.Location.Provider, l.Location.Region, l.Destination.Provider, l.Destination.Region), quote.PriceBookRevision)
+            ? new QuotedEgressPrice(EgressTiers.FromProto(l.Tiers), new EgressRoute(l.Location.Provider, l.Location.Region, l.Destination.Provider, l.Destination.Region), quote.PriceBookRevision)
             : new ComputePrice(l.UnitPrice.ToDecimal(), l.Spot, quote.PriceBookRevision),
         Peering = new PeeringState(book.InForce(quote.CreatedAt.ToDateTimeOffset())),
         Amount = l.Amount.ToDecimal(),
@@ -225,7 +227,7 @@ public sealed class TransferQuoteBuilderTests
         Quantity = decimal.Parse(r.Usage.Quantity, CultureInfo.InvariantCulture),
         Nodes = r.Usage.Service == "egress" ? 1 : usage.Gateways.Single(g => g.QuoteLineId == r.Usage.QuoteLineId).VmCount,
         Price = r.Usage.Service == "egress"
-            ? new QuotedEgressPrice(EgressTiers.Flat(r.Usage.UnitPrice.ToDecimal()), new EgressRoute(r.Usage.Location.Provider, r.Usage.Location.Region, r.Usage.Destination.Provider, r.Usage.Destination.Region), r.Usage.PriceBookRevision)
+            ? new QuotedEgressPrice(EgressTiers.FromProto(r.Usage.Tiers), new EgressRoute(r.Usage.Location.Provider, r.Usage.Location.Region, r.Usage.Destination.Provider, r.Usage.Destination.Region), r.Usage.PriceBookRevision)
             : new ComputePrice(r.Usage.UnitPrice.ToDecimal(), false, r.Usage.PriceBookRevision),
         Peering = new PeeringState(book.InForce(r.Usage.UsageEnd.ToDateTimeOffset())),
         Amount = r.Charge.Amount,
