@@ -128,21 +128,13 @@ public sealed class LocalObjectStore : IObjectStore
         var verified = ChecksumVerification.Verify(uri, data.Span, options?.Checksums ?? []);
         return Run(uri, "write", async () =>
         {
-            var (handle, temp) = CreateTemp(uri, "put-");
-            var moved = false;
-            try
+            var written = await WriteThenMoveAsync(uri, key, "put-", async temp =>
             {
-                DateTime written;
-                using (handle)
-                {
-                    await RandomAccess.WriteAsync(handle, data, 0, ct);
-                    written = Stamp(handle);
-                }
-                MoveIntoPlace(uri, temp, PathOf(key));
-                moved = true;
-                return Info(key, data.Length, written) with { Checksums = verified };
-            }
-            finally { if (!moved) File.Delete(temp); }
+                using var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                await RandomAccess.WriteAsync(handle, data, 0, ct);
+                return Stamp(handle);
+            });
+            return Info(key, data.Length, written) with { Checksums = verified };
         });
     }
 
@@ -224,29 +216,18 @@ public sealed class LocalObjectStore : IObjectStore
         var uri = CheckKey(key);
         return Run(uri, "copy", async () =>
         {
-            var temp = "";
-            try
+            var (copied, written) = await WriteThenMoveAsync(uri, key, "copy-", async temp =>
             {
-                (long Size, DateTime LastWriteUtc) copy;
-                for (var attempt = 0; ; attempt++)
+                try
                 {
-                    temp = TempPath(uri, "copy-");
-                    try
+                    return await FileCopy.CopyToNewAsync(from.PathOf(sourceKey), temp, _time.GetUtcNow().UtcDateTime, (size, lastWrite) =>
                     {
-                        copy = await FileCopy.CopyToNewAsync(from.PathOf(sourceKey), temp, _time.GetUtcNow().UtcDateTime, (size, lastWrite) =>
-                        {
-                            if (ifVersion is not null && Version(lastWrite, size) != ifVersion) throw new ObjectChangedException(sourceUri, ifVersion);
-                        }, ct);
-                        break;
-                    }
-                    catch (FileNotFoundException e) { throw from.Missing(sourceUri, e); }
-                    catch (DirectoryNotFoundException) when (attempt == 0) { _folders.Clear(); } // the uploads folder went away meanwhile
+                        if (ifVersion is not null && Version(lastWrite, size) != ifVersion) throw new ObjectChangedException(sourceUri, ifVersion);
+                    }, ct);
                 }
-                MoveIntoPlace(uri, temp, PathOf(key));
-                temp = "";
-                return Info(key, copy.Size, copy.LastWriteUtc);
-            }
-            finally { if (temp.Length > 0) File.Delete(temp); }
+                catch (FileNotFoundException e) { throw from.Missing(sourceUri, e); }
+            });
+            return Info(key, copied, written);
         });
     }
 
@@ -318,14 +299,26 @@ public sealed class LocalObjectStore : IObjectStore
         return File.GetLastWriteTimeUtc(handle);
     }
 
-    /// <summary>A new temporary file under the uploads folder, open for writing.</summary>
-    private (SafeFileHandle Handle, string Path) CreateTemp(ObjectUri uri, string prefix)
+    /// <summary>
+    /// The one way a whole object is written: <paramref name="write"/> creates a new temporary file under the uploads
+    /// folder, which is then renamed onto the key. If the uploads folder went away meanwhile (the file was never created)
+    /// it is tried once more, the folder made again after checking the root. The temporary file never outlives a failure.
+    /// </summary>
+    private async Task<T> WriteThenMoveAsync<T>(ObjectUri uri, string key, string prefix, Func<string, Task<T>> write)
     {
         for (var attempt = 0; ; attempt++)
         {
             var temp = TempPath(uri, prefix);
-            try { return (File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None), temp); }
-            catch (DirectoryNotFoundException) when (attempt == 0) { _folders.Clear(); } // removed meanwhile: once more, root checked
+            var moved = false;
+            try
+            {
+                var written = await write(temp);
+                MoveIntoPlace(uri, temp, PathOf(key));
+                moved = true;
+                return written;
+            }
+            catch (DirectoryNotFoundException) when (attempt == 0 && !File.Exists(temp)) { _folders.Clear(); }
+            finally { if (!moved) File.Delete(temp); }
         }
     }
 
