@@ -173,11 +173,14 @@ public sealed class TransferEngine(
         var last = await GetAsync(transferId, caller, ct);
         if (runner.IsLive(transferId))
         {
+            var sent = false;
             await foreach (var job in runner.WatchAsync(transferId, ct))
             {
-                last = job;
+                (last, sent) = (job, true);
                 yield return job;
             }
+            // It ended between the read above and the runner's watch: the read is still the caller's first answer.
+            if (!sent) yield return last;
             if (TransferStates.IsFinal(last.Progress.State)) yield break;
             // Not final, yet no longer live here (this host is stopping, or another process adopted it): follow the store.
         }
