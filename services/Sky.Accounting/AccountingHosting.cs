@@ -57,6 +57,7 @@ public static class AccountingHosting
             ? new RedisQuoteStore(sp.GetRequiredService<IConnectionMultiplexer>())
             : new MemoryQuoteStore());
         services.TryAddSingleton<QuoteRecords>();
+        services.TryAddSingleton<PriceBookVerifier>();
         services.TryAddSingleton<QuoteQueries>();
         services.TryAddSingleton<UsageRecords>();
         services.TryAddSingleton<UsageQueries>();

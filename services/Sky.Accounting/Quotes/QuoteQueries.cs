@@ -14,7 +14,7 @@ namespace Sky.Accounting.Quotes;
 /// id, and usage of its subject posted without one), re-rates it with the one <see cref="UsageRater"/>, and answers
 /// with every difference assigned to a cause.
 /// </summary>
-public sealed class QuoteQueries(IQuoteStore quotes, ILedger ledger, IPeeringStore peering, UsageRater rater)
+public sealed class QuoteQueries(IQuoteStore quotes, ILedger ledger, IPeeringStore peering, UsageRater rater, PriceBookVerifier priceBook)
 {
     public async Task<GetQuoteResponse> GetAsync(GetQuoteRequest request, Principal caller, CancellationToken ct)
     {
@@ -47,10 +47,12 @@ public sealed class QuoteQueries(IQuoteStore quotes, ILedger ledger, IPeeringSto
         var usage = await BilledAsync(quote, subject, ct);
         var book = new PeeringBook((await peering.ReadAsync(ct)).Agreements);
         QuoteReconciliation reconciliation;
+        List<QuotedLine> lines;
+        List<BilledUsage> billed;
         try
         {
-            var lines = quote.Lines.Select(l => ReconcileInputs.Line(quote, l, book)).ToList();
-            var billed = usage.Select(u => ReconcileInputs.Usage(u, book)).ToList();
+            lines = quote.Lines.Select(l => ReconcileInputs.Line(quote, l, book)).ToList();
+            billed = usage.Select(u => ReconcileInputs.Usage(u, book)).ToList();
             reconciliation = new QuoteReconciler(rater).Reconcile(lines, billed);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
@@ -59,7 +61,11 @@ public sealed class QuoteQueries(IQuoteStore quotes, ILedger ledger, IPeeringSto
             // nothing the caller can fix by asking differently, and no partial answer would be honest.
             throw RpcErrors.FailedPrecondition("UNEXPLAINED_AMOUNT", quote.QuoteId, $"quote {quote.QuoteId} cannot be reconciled: {e.Message}");
         }
-        return reconciliation.ToResponse(quote.QuoteId, subject, final);
+        var response = reconciliation.ToResponse(quote.QuoteId, subject, final);
+        response.PriceBook = await priceBook.CheckAsync(
+            [.. lines.Select(l => new PriceBookVerifier.Priced(l.LineId, null, l.OfferId, l.Price)),
+             .. billed.Select(u => new PriceBookVerifier.Priced(u.LineId, u.UsageId, u.OfferId, u.Price))], ct);
+        return response;
     }
 
     /// <summary>

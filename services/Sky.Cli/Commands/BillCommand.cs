@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Sky.Accounting.V1;
 using Sky.Common.V1;
+using Spectre.Console;
 using AccountingClient = Sky.Accounting.V1.Accounting.AccountingClient;
 
 namespace Sky.Cli.Commands;
@@ -233,7 +234,9 @@ public static class BillCommand
     private static Command ReconcileCommand()
     {
         var subject = new Argument<string>("ID") { Description = "A job (job-...), a transfer (xfer-...) or a quote (q-...)" };
-        var command = new Command("reconcile", "Quote against bill for a job or transfer, line by line, every difference assigned to its cause") { subject };
+        var command = new Command("reconcile",
+            "Quote against bill for a job or transfer, line by line, every difference assigned to its cause, and every price recomputed from " +
+            "the directory's price book at the revision it names (exit code 1 when the book does not confirm a price)") { subject };
         command.SetAction((parse, ct) => Flags.RunAsync(parse, ct,
             () => ReconcileRequestFor(parse.GetValue(subject)!),
             async (mesh, json, request) =>
@@ -241,7 +244,7 @@ public static class BillCommand
                 var r = await new AccountingClient(mesh.Channel).ReconcileAsync(request, cancellationToken: ct);
                 if (json) CliContext.WriteJsonNode(ReconcileJson(r));
                 else RenderReconciliation(r);
-                return 0;
+                return r.PriceBook is { Mismatches.Count: > 0 } ? 1 : 0;
             }));
         return command;
     }
@@ -259,6 +262,28 @@ public static class BillCommand
         var causes = Format.Table("cause", "amount $", "line", "why", "reference");
         foreach (var c in r.Causes) causes.AddTextRow(CauseName(c.Kind), Format.Money(c.Amount), c.QuoteLineId, c.Description, c.Reference);
         Format.Write(causes);
+        RenderPriceBook(r.PriceBook);
+    }
+
+    private static void RenderPriceBook(PriceBookCheck? book)
+    {
+        if (book is null || !book.Checked)
+        {
+            AnsiConsole.MarkupLine($"[yellow]price book: not checked[/] {Markup.Escape(book?.Reason ?? "")}");
+            return;
+        }
+        var revisions = string.Join(", ", book.Revisions);
+        if (book.Mismatches.Count == 0)
+        {
+            AnsiConsole.MarkupLine($"[green]price book:[/] all {book.Confirmed} prices recomputed from revision(s) {revisions} match");
+            return;
+        }
+        AnsiConsole.MarkupLine($"[red]price book: {book.Mismatches.Count} price(s) not in the book[/] ({book.Confirmed} confirmed, revision(s) {revisions})");
+        var table = Format.Table("line", "usage", "revision", "recorded", "book");
+        foreach (var m in book.Mismatches)
+            table.AddTextRow(m.QuoteLineId, m.UsageId, m.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture), m.Recorded,
+                m.Book.Length > 0 ? m.Book : "(no price at that revision)");
+        Format.Write(table);
     }
 
     /// <summary>The request for an id by its prefix: transfers are xfer-..., quotes q-..., anything else a job.</summary>
@@ -298,6 +323,21 @@ public static class BillCommand
             ["description"] = c.Description,
             ["reference"] = c.Reference,
         })]),
+        ["price_book"] = new JsonObject
+        {
+            ["checked"] = r.PriceBook?.Checked ?? false,
+            ["reason"] = r.PriceBook?.Reason ?? "price book not checked",
+            ["confirmed"] = r.PriceBook?.Confirmed ?? 0,
+            ["revisions"] = new JsonArray([.. (r.PriceBook?.Revisions ?? []).Select(v => (JsonNode)v)]),
+            ["mismatches"] = new JsonArray([.. (r.PriceBook?.Mismatches ?? []).Select(m => (JsonNode)new JsonObject
+            {
+                ["quote_line_id"] = m.QuoteLineId,
+                ["usage_id"] = m.UsageId,
+                ["revision"] = m.Revision,
+                ["recorded"] = m.Recorded,
+                ["book"] = m.Book,
+            })]),
+        },
     };
 
     private static decimal Usd(Money? money) => money is null ? 0m

@@ -106,6 +106,9 @@ public sealed class DirectoryApi(DirectoryEngine engine) : V1.Directory.Director
     public override Task<PutEgressPriceGridResponse> PutEgressPriceGrid(PutEgressPriceGridRequest request, ServerCallContext context) =>
         engine.PutEgressPriceGridAsync(request, context.GetCaller(), context.CancellationToken);
 
+    public override Task<GetPricesResponse> GetPrices(GetPricesRequest request, ServerCallContext context) =>
+        engine.GetPricesAsync(request, context.CancellationToken);
+
     public override Task<GetThroughputGridResponse> GetThroughputGrid(GetThroughputGridRequest request, ServerCallContext context) =>
         engine.GetThroughputGridAsync(request, context.CancellationToken);
 

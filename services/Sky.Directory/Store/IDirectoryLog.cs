@@ -101,6 +101,12 @@ public interface IDirectoryLog : IAsyncDisposable
     Task<(IReadOnlyList<GridEntry> Entries, long Revision)> ReadGridAsync(GridKind kind, CancellationToken ct);
 
     /// <summary>
+    /// The <see cref="PriceBook"/>: for each of <paramref name="items"/> (offer ids, or egress grid keys), the version in force
+    /// at <paramref name="revision"/>, or null when the item had no price then (not yet written, or removed).
+    /// </summary>
+    Task<IReadOnlyList<PricePoint?>> PricesAtAsync(PriceBookKind kind, long revision, IReadOnlyList<string> items, CancellationToken ct);
+
+    /// <summary>
     /// True exactly once per store: the first host to ask seeds the built-in catalog (so a shared Redis is
     /// seeded once, and an operator who removed built-in offers does not get them back on restart).
     /// </summary>

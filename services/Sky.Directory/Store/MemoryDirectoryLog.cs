@@ -17,6 +17,7 @@ public sealed class MemoryDirectoryLog : IDirectoryLog
     private readonly SortedSet<(long ExpiresTicks, string LeaseId)> _byExpiry = new();
     private readonly Dictionary<GridKind, Dictionary<string, GridEntry>> _grids = new() { [GridKind.Egress] = new(), [GridKind.Throughput] = new() };
     private readonly Dictionary<GridKind, long> _gridRevisions = new() { [GridKind.Egress] = 0, [GridKind.Throughput] = 0 };
+    private readonly PriceBook.Versions _offerPrices = new(), _egressPrices = new();
     private Action<IReadOnlyList<LogEntry>, long> _apply = (_, _) => { };
     private long _revision;
     private bool _seeded;
@@ -64,7 +65,11 @@ public sealed class MemoryDirectoryLog : IDirectoryLog
     {
         if (_offers.Remove(write.OfferId, out var previous) && previous.LeaseId.Length > 0 && _leases.Remove(previous.LeaseId, out var old))
             _byExpiry.Remove((old.ExpiresAt.UtcTicks, previous.LeaseId));
-        if (!write.IsPut) return new LogEntry(revision, write.Type, write.OfferId, null);
+        if (!write.IsPut)
+        {
+            _offerPrices.Append(write.OfferId, revision, []);
+            return new LogEntry(revision, write.Type, write.OfferId, null);
+        }
 
         var offer = write.Offer!;
         offer.Revision = revision;
@@ -74,6 +79,7 @@ public sealed class MemoryDirectoryLog : IDirectoryLog
             _byExpiry.Add((grant.ExpiresAt.UtcTicks, grant.LeaseId));
         }
         _offers[write.OfferId] = offer;
+        _offerPrices.Append(write.OfferId, revision, PriceBook.OfferBody(offer));
         return new LogEntry(revision, write.Type, write.OfferId, offer);
     }
 
@@ -122,20 +128,30 @@ public sealed class MemoryDirectoryLog : IDirectoryLog
         lock (_gate)
         {
             var grid = _grids[kind];
-            var removed = 0;
-            foreach (var key in grid.Where(e => replaceProviders.Contains(e.Value.SrcProvider)).Select(e => e.Key).ToList())
-                removed += grid.Remove(key) ? 1 : 0;
-            foreach (var entry in entries) grid[entry.Key] = entry;
             var revision = ++_revision;
+            var removed = grid.Where(e => replaceProviders.Contains(e.Value.SrcProvider)).Select(e => e.Key).ToList();
+            foreach (var key in removed) grid.Remove(key);
+            foreach (var entry in entries) grid[entry.Key] = entry;
+            if (kind == GridKind.Egress)
+            {
+                foreach (var key in removed.Where(k => !grid.ContainsKey(k))) _egressPrices.Append(key, revision, []);
+                foreach (var entry in entries) _egressPrices.Append(entry.Key, revision, PriceBook.GridBody(entry.Data));
+            }
             _gridRevisions[kind] = revision;
             _apply([new LogEntry(revision, OfferChangeType.Unspecified, "", null)], revision);
-            return Task.FromResult((removed, new CommitResult(revision, revision)));
+            return Task.FromResult((removed.Count, new CommitResult(revision, revision)));
         }
     }
 
     public Task<(IReadOnlyList<GridEntry> Entries, long Revision)> ReadGridAsync(GridKind kind, CancellationToken ct)
     {
         lock (_gate) return Task.FromResult<(IReadOnlyList<GridEntry>, long)>(([.. _grids[kind].Values], _gridRevisions[kind]));
+    }
+
+    public Task<IReadOnlyList<PricePoint?>> PricesAtAsync(PriceBookKind kind, long revision, IReadOnlyList<string> items, CancellationToken ct)
+    {
+        var book = kind == PriceBookKind.Offer ? _offerPrices : _egressPrices;
+        lock (_gate) return Task.FromResult<IReadOnlyList<PricePoint?>>([.. items.Select(item => book.At(item, revision))]);
     }
 
     public Task<bool> ClaimSeedAsync(CancellationToken ct)

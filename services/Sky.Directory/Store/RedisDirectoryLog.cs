@@ -28,19 +28,20 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
 {
     private const string Prefix = "sky:dir:";
     private static readonly RedisKey Rev = Prefix + "rev", Offers = Prefix + "offers", Revs = Prefix + "revs", LeaseOf = Prefix + "leaseof",
-        Lease = Prefix + "lease", Leases = Prefix + "leases", Stream = Prefix + "log", GridRev = Prefix + "gridrev", Seeded = Prefix + "seeded";
+        Lease = Prefix + "lease", Leases = Prefix + "leases", Stream = Prefix + "log", GridRev = Prefix + "gridrev", Seeded = Prefix + "seeded",
+        OfferBook = Prefix + "book:offers", EgressBook = Prefix + "book:egress";
     private static readonly RedisKey Outbox = EventOutbox.Key(Sky.Hosting.Options.MeshService.Directory.Name);
     private static readonly RedisChannel Notify = RedisChannel.Literal(Prefix + "notify");
-    private const int Stride = 9;
+    private const int Stride = 10;
     private const int PullBatch = 5000;
 
-    // KEYS: rev offers revs leaseof lease leases log outbox. ARGV: n, maxlen, channel, then n x
-    // [type id expectedRev body leaseId provider ttlMs expiresMs dueMs], then k and k events (EventOutbox.AppendArguments).
+    // KEYS: rev offers revs leaseof lease leases log outbox book. ARGV: n, maxlen, channel, then n x
+    // [type id expectedRev body leaseId provider ttlMs expiresMs dueMs bookBody], then k and k events (EventOutbox.AppendArguments).
     // Returns {first, last, outbox entry ids...} or {-1, index}.
-    private const string CommitScript = EventOutbox.LuaAppend + """
+    private const string CommitScript = EventOutbox.LuaAppend + PriceBook.LuaAppend + """
         local n = tonumber(ARGV[1])
         for i = 0, n - 1 do
-          local b = 3 + i * 9
+          local b = 3 + i * 10
           local id, expected, due = ARGV[b + 2], tonumber(ARGV[b + 3]), ARGV[b + 9]
           local cur = tonumber(redis.call('HGET', KEYS[3], id) or '0')
           if expected >= 0 and cur ~= expected then return {-1, i} end
@@ -54,7 +55,7 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
         local rev = tonumber(redis.call('GET', KEYS[1]) or '0')
         local first = rev + 1
         for i = 0, n - 1 do
-          local b = 3 + i * 9
+          local b = 3 + i * 10
           local t, id, body, leaseId = ARGV[b + 1], ARGV[b + 2], ARGV[b + 4], ARGV[b + 5]
           rev = rev + 1
           local old = redis.call('HGET', KEYS[4], id)
@@ -72,14 +73,16 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
               redis.call('HSET', KEYS[4], id, leaseId)
             end
             redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[2], rev .. '-0', 't', t, 'id', id, 'b', body)
+            sky_book(KEYS[9], id, rev, ARGV[b + 10])
           else
             redis.call('HDEL', KEYS[2], id)
             redis.call('HDEL', KEYS[3], id)
             redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[2], rev .. '-0', 't', t, 'id', id)
+            sky_book(KEYS[9], id, rev, '')
           end
         end
         redis.call('SET', KEYS[1], rev)
-        local k = 4 + n * 9
+        local k = 4 + n * 10
         local ids = sky_outbox(KEYS[8], first, k + 1, tonumber(ARGV[k]))
         redis.call('PUBLISH', ARGV[3], rev)
         return {first, rev, unpack(ids)}
@@ -105,11 +108,14 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
         return out
         """;
 
-    // KEYS: grid gridrev rev log outbox. ARGV: kind, maxlen, channel, replace providers count r, r providers, k and k events
-    // (EventOutbox.AppendArguments), then key/value pairs. Returns {removed, revision, outbox entry ids...}.
-    private const string GridScript = EventOutbox.LuaAppend + """
+    // KEYS: grid gridrev rev log outbox book. ARGV: kind, maxlen, channel, replace providers count r, r providers, k and k
+    // events (EventOutbox.AppendArguments), then key/value pairs. Returns {removed, revision, outbox entry ids...}.
+    // Egress entries are versioned in the price book (throughput is not a price).
+    private const string GridScript = EventOutbox.LuaAppend + PriceBook.LuaAppend + """
         local r = tonumber(ARGV[4])
-        local removed = 0
+        local removed = {}
+        local rev = redis.call('INCR', KEYS[3])
+        local book = ARGV[1] == 'Egress'
         if r > 0 then
           local keys = redis.call('HKEYS', KEYS[1])
           for _, k in ipairs(keys) do
@@ -117,20 +123,27 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
               local p = ARGV[j] .. '/'
               if string.sub(k, 1, #p) == p then
                 redis.call('HDEL', KEYS[1], k)
-                removed = removed + 1
+                removed[#removed + 1] = k
                 break
               end
             end
           end
         end
         local k = tonumber(ARGV[5 + r])
-        for j = 6 + r + k * 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
-        local rev = redis.call('INCR', KEYS[3])
+        for j = 6 + r + k * 3, #ARGV, 2 do
+          redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1])
+          if book then sky_book(KEYS[6], ARGV[j], rev, '\1' .. ARGV[j + 1]) end
+        end
+        if book then
+          for _, key in ipairs(removed) do
+            if redis.call('HEXISTS', KEYS[1], key) == 0 then sky_book(KEYS[6], key, rev, '') end
+          end
+        end
         redis.call('HSET', KEYS[2], ARGV[1], rev)
         redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[2], rev .. '-0', 't', '0', 'id', '')
         local ids = sky_outbox(KEYS[5], rev, 6 + r, k)
         redis.call('PUBLISH', ARGV[3], rev)
-        return {removed, rev, unpack(ids)}
+        return {#removed, rev, unpack(ids)}
         """;
 
     private readonly SemaphoreSlim _pull = new(1, 1);
@@ -260,10 +273,11 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
             args.Add(w.Lease is null ? 0 : (long)w.Lease.Ttl.TotalMilliseconds);
             args.Add(w.Lease?.ExpiresAt.ToUnixTimeMilliseconds() ?? 0);
             args.Add(w.OnlyIfLeaseDue is { } due ? due.ToUnixTimeMilliseconds() : RedisValue.EmptyString);
+            args.Add(w.Offer is { } priced ? PriceBook.OfferBody(priced) : RedisValue.EmptyString);
         }
         args.Add(announce.Count);
         EventOutbox.AppendArguments(args, announce);
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(CommitScript, [Rev, Offers, Revs, LeaseOf, Lease, Leases, Stream, Outbox], [.. args]))!;
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(CommitScript, [Rev, Offers, Revs, LeaseOf, Lease, Leases, Stream, Outbox, OfferBook], [.. args]))!;
         var first = (long)result[0];
         if (first < 0) return CommitResult.Conflict((int)result[1]);
         for (var i = 0; i < writes.Count; i++)
@@ -333,7 +347,7 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
         args.Add(announce.Count);
         EventOutbox.AppendArguments(args, announce);
         foreach (var e in entries) { args.Add(e.Key); args.Add(e.Data); }
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(GridScript, [GridKey(kind), GridRev, Rev, Stream, Outbox], [.. args]))!;
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(GridScript, [GridKey(kind), GridRev, Rev, Stream, Outbox, EgressBook], [.. args]))!;
         var revision = (long)result[1];
         await PullAsync(revision, ct);
         return ((int)result[0], new CommitResult(revision, revision, OutboxEntries: OutboxIds(result)));
@@ -351,6 +365,26 @@ public sealed class RedisDirectoryLog(IConnectionMultiplexer redis, TimeProvider
             return new GridEntry(key, key[..key.IndexOf('/')], (byte[])e.Value!);
         }).ToList();
         return (entries, (long?)await rev ?? 0);
+    }
+
+    public async Task<IReadOnlyList<PricePoint?>> PricesAtAsync(PriceBookKind kind, long revision, IReadOnlyList<string> items, CancellationToken ct)
+    {
+        var key = kind == PriceBookKind.Offer ? OfferBook : EgressBook;
+        var upTo = revision.ToString("D20", CultureInfo.InvariantCulture);
+        var reads = items.Select(item => Db.SortedSetRangeByValueAsync(key, item + "\0", item + "\0" + upTo + "\u0001", Exclude.Stop, Order.Descending, 0, 1)).ToList();
+        var points = new PricePoint?[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            var found = await reads[i];
+            if (found.Length == 0) continue;
+            // "item NUL revision(20) NUL body"; an empty body is a removal.
+            var member = (byte[])found[0]!;
+            var at = System.Text.Encoding.UTF8.GetByteCount(items[i]) + 1;
+            var body = member.AsSpan(at + 21);
+            if (body.Length > 0)
+                points[i] = new PricePoint(long.Parse(System.Text.Encoding.ASCII.GetString(member, at, 20), CultureInfo.InvariantCulture), body.ToArray());
+        }
+        return points;
     }
 
     public Task<bool> ClaimSeedAsync(CancellationToken ct) => Db.StringSetAsync(Seeded, time.GetUtcNow().ToString("O"), when: When.NotExists);

@@ -22,6 +22,11 @@ public static class RpcErrors
         return Build(Code.InvalidArgument, message, badRequest);
     }
 
+    /// <summary>A value valid in itself but past what exists now (a revision after the current one): retrying later may succeed.</summary>
+    public static RpcException OutOfRange(string field, string description) =>
+        Build(Code.OutOfRange, $"{field}: {description}",
+            new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } });
+
     public static RpcException Unauthenticated(string message) =>
         Build(Code.Unauthenticated, message, new ErrorInfo { Reason = "API_KEY_INVALID", Domain = "sky.mesh" });
 
