@@ -221,14 +221,18 @@ public sealed partial class PlacementEngine(
         var expires = time.GetUtcNow() + options.PlanLifetime;
         var response = PlanProto.Response(job, planId, catalog.Revision, expires);
         var quote = quotes.Issue(response, tenant, policy.DurationOf, time.GetUtcNow());
-        await plans.PutAsync(new StoredPlan(planId, tenant, spec, response, expires, quote), ct);
-        await IssueAsync(quote);
+        // The plan and its quote's announcement commit together (the placement outbox), so a stored quote is never unannounced.
+        PendingEvent[] issued = [QuoteIssued(quote)];
+        var entries = await plans.PutAsync(new StoredPlan(planId, tenant, spec, response, expires, quote), issued, ct);
+        await outbox.DeliverAsync(issued, 0, entries);
         return response;
     }
 
-    /// <summary>Announces a quote (placement.quote.issued, subject = quote id) as the runner announces jobs: after it is stored.</summary>
-    private Task IssueAsync(Quote quote) =>
-        outbox.DeliverAsync([outbox.Prepare(Topics.Placement, "placement.quote.issued", new PlacementQuoteIssued { Quote = quote, Time = Now() }, quote.QuoteId)], 0, []);
+    private PendingEvent QuoteIssued(Quote quote) =>
+        outbox.Prepare(Topics.Placement, "placement.quote.issued", new PlacementQuoteIssued { Quote = quote, Time = Now() }, quote.QuoteId);
+
+    /// <summary>Announces a quote again (naming its job at launch), as the runner announces jobs: after the launch is accepted.</summary>
+    private Task IssueAsync(Quote quote) => outbox.DeliverAsync([QuoteIssued(quote)], 0, []);
 
     private Google.Protobuf.WellKnownTypes.Timestamp Now() => Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(time.GetUtcNow());
 

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Sky.Accounting.V1;
+using Sky.Hosting.Events;
 using Sky.Placement.V1;
 using StackExchange.Redis;
 
@@ -14,7 +15,12 @@ public sealed record StoredPlan(string PlanId, string TenantId, JobSpec Spec, Pl
 /// <summary>Where plans wait to be launched: memory for one process, Redis when the store is durable.</summary>
 public interface IPlanStore
 {
-    Task PutAsync(StoredPlan plan, CancellationToken ct);
+    /// <summary>
+    /// Stores the plan and appends <paramref name="events"/> (its <c>placement.quote.issued</c>) to the placement outbox in
+    /// one commit, so a stored quote is always announced. Returns the outbox entry ids (none in memory) for
+    /// <see cref="EventOutbox.DeliverAsync"/>.
+    /// </summary>
+    Task<IReadOnlyList<RedisValue>> PutAsync(StoredPlan plan, IReadOnlyList<PendingEvent> events, CancellationToken ct);
     Task<StoredPlan?> GetAsync(string planId, CancellationToken ct);
 }
 
@@ -23,7 +29,8 @@ public sealed class MemoryPlanStore(TimeProvider time) : IPlanStore
     private readonly Dictionary<string, StoredPlan> _plans = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    public Task PutAsync(StoredPlan plan, CancellationToken ct)
+    // No outbox: plans and events live and die with this one process, so the engine publishes after the write.
+    public Task<IReadOnlyList<RedisValue>> PutAsync(StoredPlan plan, IReadOnlyList<PendingEvent> events, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -32,7 +39,7 @@ public sealed class MemoryPlanStore(TimeProvider time) : IPlanStore
             foreach (var id in _plans.Where(p => p.Value.ExpiresAt < now).Select(p => p.Key).ToList()) _plans.Remove(id);
             _plans[plan.PlanId] = plan;
         }
-        return Task.CompletedTask;
+        return Task.FromResult<IReadOnlyList<RedisValue>>([]);
     }
 
     public Task<StoredPlan?> GetAsync(string planId, CancellationToken ct)
@@ -46,17 +53,27 @@ public sealed class RedisPlanStore(IConnectionMultiplexer redis) : IPlanStore
 {
     private static RedisKey Key(string planId) => "sky:placement:plan:" + planId;
 
-    public async Task PutAsync(StoredPlan plan, CancellationToken ct)
+    private static readonly RedisKey Outbox = EventOutbox.Key(Sky.Hosting.Options.MeshService.Placement.Name);
+
+    // KEYS: plan, outbox. ARGV: tenant, spec, response, expires ms, quote (empty for none), key expiry ms, event count,
+    // events (3 each).
+    private const string PutScript = EventOutbox.LuaAppend + """
+        redis.call('DEL', KEYS[1])
+        redis.call('HSET', KEYS[1], 'tenant', ARGV[1], 'spec', ARGV[2], 'response', ARGV[3], 'expires', ARGV[4], 'quote', ARGV[5])
+        redis.call('PEXPIREAT', KEYS[1], ARGV[6])
+        return sky_outbox(KEYS[2], 0, 8, tonumber(ARGV[7]))
+        """;
+
+    public async Task<IReadOnlyList<RedisValue>> PutAsync(StoredPlan plan, IReadOnlyList<PendingEvent> events, CancellationToken ct)
     {
-        var db = redis.GetDatabase();
-        var key = Key(plan.PlanId);
-        var tx = db.CreateTransaction();
-        _ = tx.HashSetAsync(key, [
-            new("tenant", plan.TenantId), new("spec", plan.Spec.ToByteArray()), new("response", plan.Response.ToByteArray()),
-            new("expires", plan.ExpiresAt.ToUnixTimeMilliseconds()), new("quote", plan.Quote?.ToByteArray() ?? []),
-        ]);
-        _ = tx.KeyExpireAsync(key, plan.ExpiresAt.UtcDateTime.AddDays(1));
-        await tx.ExecuteAsync();
+        var args = new List<RedisValue>
+        {
+            plan.TenantId, plan.Spec.ToByteArray(), plan.Response.ToByteArray(), plan.ExpiresAt.ToUnixTimeMilliseconds(),
+            plan.Quote?.ToByteArray() ?? [], plan.ExpiresAt.AddDays(1).ToUnixTimeMilliseconds(), events.Count,
+        };
+        EventOutbox.AppendArguments(args, events);
+        var ids = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(PutScript, [Key(plan.PlanId), Outbox], [.. args]))!;
+        return [.. ids.Select(r => (RedisValue)r)];
     }
 
     public async Task<StoredPlan?> GetAsync(string planId, CancellationToken ct)
