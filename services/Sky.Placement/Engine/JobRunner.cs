@@ -6,6 +6,7 @@ using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sky.Accounting.V1;
+using Sky.Common.V1;
 using Sky.Events.V1;
 using Sky.Hosting.Events;
 using Sky.Placement.Catalog;
@@ -41,9 +42,12 @@ public sealed class JobRunner(
         public readonly TaskGraph Graph = graph;
         public PlanningPolicy Policy = policy;
         public readonly Dictionary<string, Candidate> Placed = new(placed, StringComparer.Ordinal);
-        public readonly long PriceBook = priceBook;
+        /// <summary>The directory revision each task's placement was priced at: the plan's, or the snapshot a failover was planned on.</summary>
+        public readonly Dictionary<string, long> PricedAt = placed.Keys.ToDictionary(t => t, _ => priceBook, StringComparer.Ordinal);
         /// <summary>The quote's compute line of each task (none when the job has no quote).</summary>
         public readonly IReadOnlyDictionary<string, QuoteLine> Quoted = quoted;
+        /// <summary>The quote's egress lines by line id (<see cref="PlanQuotes.EgressLineId"/>).</summary>
+        public IReadOnlyDictionary<string, QuoteLine> QuotedEgress = new Dictionary<string, QuoteLine>();
         public readonly CancellationTokenSource Cancel = new();
         public readonly List<StreamJobLogsResponse> Lines = [];
         public readonly JobLogWriter Stored = stored;
@@ -69,7 +73,10 @@ public sealed class JobRunner(
             task.DependsOn.AddRange(plan.Graph[p.Task.Name].DependsOn);
             job.Tasks.Add(task);
         }
-        var live = new LiveJob(job, plan.Graph, policy, placed, priceBook, new JobLogWriter(logs, jobId, time, log), quoted);
+        var live = new LiveJob(job, plan.Graph, policy, placed, priceBook, new JobLogWriter(logs, jobId, time, log), quoted)
+        {
+            QuotedEgress = (quote?.Lines ?? []).Where(l => l.Service == PlanQuotes.Egress).ToDictionary(l => l.LineId, StringComparer.Ordinal),
+        };
         _live[jobId] = live;
         await store.PutAsync(job, ct);
         await PublishStateAsync(live, JobState.Unspecified);
@@ -201,8 +208,11 @@ public sealed class JobRunner(
 
             var exit = 0;
             var started = time.GetUtcNow();
+            UsagePrice price = default;
             if (nodes is not null)
             {
+                price = PriceInForce(live, spec.Name, candidate);   // the price of the whole attempt: as its nodes came up
+                await EgressAsync(live, spec, attempt, candidate, started);
                 await UpdateTaskAsync(live, spec.Name, t => { t.State = JobState.Running; t.StartedAt ??= Timestamp.FromDateTimeOffset(started); },
                     $"attempt {attempt}: {nodes.Request.NumNodes} node(s) up on {nodes.Location}; running");
                 try
@@ -211,13 +221,13 @@ public sealed class JobRunner(
                 }
                 catch (PreemptedException e)
                 {
-                    await UsageAsync(live, spec.Name, attempt, candidate, started, e.At);
+                    await UsageAsync(live, spec.Name, attempt, candidate, price, started, e.At);
                     await TerminateAsync(provider, nodes);
                     failure = (AttemptOutcome.Preempted, $"spot nodes preempted at {e.At:O}", e.Blocked);
                 }
                 catch (OperationCanceledException)
                 {
-                    await UsageAsync(live, spec.Name, attempt, candidate, started, time.GetUtcNow());
+                    await UsageAsync(live, spec.Name, attempt, candidate, price, started, time.GetUtcNow());
                     await TerminateAsync(provider, nodes);
                     return await CancelledAsync(live, spec.Name, attempt);
                 }
@@ -235,7 +245,7 @@ public sealed class JobRunner(
             }
             var ended = time.GetUtcNow();
             await TerminateAsync(provider, nodes!);
-            await UsageAsync(live, spec.Name, attempt, candidate, started, ended);
+            await UsageAsync(live, spec.Name, attempt, candidate, price, started, ended);
             await EndAttemptAsync(live, spec.Name, attempt, AttemptOutcome.Success, exit == 0 ? "" : $"exit code {exit}", null, null);
             await UpdateTaskAsync(live, spec.Name, t =>
             {
@@ -269,7 +279,11 @@ public sealed class JobRunner(
             var catalog = await feed.ReadyAsync(ct);
             var plan = planner.Plan(live.Graph, catalog, policy, ct);
             var next = plan.Plan.Tasks.First(t => t.Task.Name == spec.Name).Chosen;
-            lock (live.Gate) live.Placed[spec.Name] = next;
+            lock (live.Gate)
+            {
+                live.Placed[spec.Name] = next;
+                live.PricedAt[spec.Name] = catalog.Revision;
+            }
             System(live, spec.Name, 0, $"blocked {blocked}; planned again: {next}");
             return next;
         }
@@ -460,11 +474,85 @@ public sealed class JobRunner(
     }
 
     /// <summary>
-    /// Compute usage of one attempt: node-seconds at the per-node price it was placed at, billed against the task's quote
-    /// line when the attempt ran on the offer (and capacity kind) the line priced, and against no line otherwise (a
-    /// failover), so reconciliation can tell the two apart.
+    /// The data a task's nodes receive when they come up, as <c>placement.job.usage</c> with service "egress": each parent's
+    /// outputs (from where the parent last ran) and each located input bucket, when the move crosses regions, at the
+    /// volume the task YAML declares (the simulated and local clouds move no bytes of their own, so the declared size is
+    /// what is metered, as the plan and quote assume) and the pair's tiers in force now. One record per attempt that came
+    /// up: a task that fails over after its nodes came up has its inputs moved again. It names the quote's egress line when
+    /// the data took the quoted route; another route (the task failed over to another region) is on no line.
     /// </summary>
-    private Task UsageAsync(LiveJob live, string task, int attempt, Candidate c, DateTimeOffset start, DateTimeOffset end)
+    private async Task EgressAsync(LiveJob live, TaskSpec spec, int attempt, Candidate at, DateTimeOffset when)
+    {
+        var to = new Location { Provider = at.Provider, Region = at.Region };
+        var sources = new List<(string From, Location Src, decimal Gb)>();
+        lock (live.Gate)
+            foreach (var parent in spec.DependsOn)
+                if (live.Graph[parent].OutputsGb > 0 && live.Placed.TryGetValue(parent, out var p))
+                    sources.Add((parent, new Location { Provider = p.Provider, Region = p.Region }, live.Graph[parent].OutputsGb));
+        foreach (var input in spec.Inputs)
+            if (input.Location is { } bucket && input.SizeGb > 0)
+                sources.Add((input.Path, new Location { Provider = bucket.Provider, Region = bucket.Region }, input.SizeGb));
+        if (!sources.Any(s => PlanQuotes.CrossesRegions(s.Src, to))) return;
+
+        var snapshot = feed.Current;
+        var pricer = planner.Egress(snapshot);
+        foreach (var (from, src, gb) in sources.Where(s => PlanQuotes.CrossesRegions(s.Src, to)))
+        {
+            if (pricer.Grid.Lookup(src.Provider, src.Region, to.Provider, to.Region).Tiers is not { } tiers)
+            {
+                System(live, spec.Name, attempt, $"no egress price from {src.Provider}/{src.Region} to {to.Provider}/{to.Region} in the directory; {from}'s data is not billed");
+                continue;
+            }
+            var lineId = PlanQuotes.EgressLineId(from, spec.Name);
+            var onLine = live.QuotedEgress.TryGetValue(lineId, out var quoted) && SameRegion(quoted.Location, src) && SameRegion(quoted.Destination, to);
+            var usage = new PlacementJobUsage
+            {
+                IdempotencyKey = $"placement:{live.Job.JobId}:egress:{from}:{spec.Name}:{attempt}",
+                TenantId = live.Job.TenantId, JobId = live.Job.JobId, Task = from, Attempt = attempt, Service = PlanQuotes.Egress,
+                OfferId = PlanQuotes.EgressOfferId(src), Location = src, Destination = to, Sku = PlanQuotes.Egress,
+                UnitPrice = PlanProto.Usd(tiers[0].PricePerGb), PriceUnit = "gb",
+                Quantity = decimal.Round(gb * 1_000_000_000m).ToString(CultureInfo.InvariantCulture), Unit = "byte",
+                UsageStart = Timestamp.FromDateTimeOffset(when), UsageEnd = Timestamp.FromDateTimeOffset(when),
+                QuoteId = live.Job.QuoteId, QuoteLineId = onLine ? lineId : "", PriceBookRevision = snapshot.Revision, Time = Now(),
+            };
+            usage.Tiers.Add(tiers.ToProto());
+            await PublishAsync("placement.job.usage", usage, live.Job.JobId);
+            System(live, spec.Name, attempt, $"{from} sent {gb} GB from {src.Provider}/{src.Region} to {to.Provider}/{to.Region}");
+        }
+    }
+
+    private static bool SameRegion(Location? a, Location b) => a is not null && !PlanQuotes.CrossesRegions(a, b);
+
+    /// <summary>An attempt's per-node hourly price and the directory revision it was read at.</summary>
+    private readonly record struct UsagePrice(decimal PerNodeHourly, long Revision);
+
+    /// <summary>
+    /// The price an attempt on <paramref name="c"/> is billed at: the offer's price (spot or on demand) in placement's
+    /// directory snapshot when the nodes came up, with that snapshot's revision. Clouds bill compute at the price in force
+    /// at the time of use, not at the one quoted; reconciliation then shows a spot change as spot_price_change and an
+    /// on-demand change as price_book_revision. Rounded as the quote is (all nodes' hourly to the nano, then per node), so
+    /// an unchanged price bills to the nano what was quoted. An offer gone from the directory (or no longer priced for
+    /// this kind of capacity) keeps the price it was placed at, under the revision that price was read at.
+    /// </summary>
+    private UsagePrice PriceInForce(LiveJob live, string task, Candidate c)
+    {
+        var snapshot = feed.Current;
+        if (snapshot.Get(c.OfferId)?.Hourly(c.UseSpot) is { } perNode)
+            return new UsagePrice(PerNodeHourly(perNode * c.NumNodes, c.NumNodes), snapshot.Revision);
+        long placedAt;
+        lock (live.Gate) placedAt = live.PricedAt[task];
+        return new UsagePrice(PerNodeHourly(c.HourlyCost, c.NumNodes), placedAt);
+    }
+
+    /// <summary>As <see cref="PlanQuotes.PerNodeHourly"/> from a plan's placement: the all-node price as Money, over the nodes, as Money.</summary>
+    private static decimal PerNodeHourly(decimal allNodesHourly, int nodes) => PlanProto.Usd(PlanProto.Usd(allNodesHourly).ToDecimal() / nodes).ToDecimal();
+
+    /// <summary>
+    /// Compute usage of one attempt: node-seconds at the price in force when its nodes came up (<see cref="PriceInForce"/>),
+    /// billed against the task's quote line when the attempt ran on the offer (and capacity kind) the line priced, and
+    /// against no line otherwise (a failover), so reconciliation can tell the two apart.
+    /// </summary>
+    private Task UsageAsync(LiveJob live, string task, int attempt, Candidate c, UsagePrice price, DateTimeOffset start, DateTimeOffset end)
     {
         var line = live.Quoted.TryGetValue(task, out var quoted) && quoted.OfferId == c.OfferId && quoted.Spot == c.UseSpot ? quoted.LineId : "";
         var seconds = Math.Max(0, (decimal)(end - start).TotalMilliseconds / 1000m) * c.NumNodes;
@@ -481,7 +569,7 @@ public sealed class JobRunner(
             Sku = c.InstanceType,
             UseSpot = c.UseSpot,
             NumNodes = c.NumNodes,
-            UnitPrice = PlanProto.Usd(c.HourlyCost / c.NumNodes),
+            UnitPrice = PlanProto.Usd(price.PerNodeHourly),
             PriceUnit = "hour",
             Quantity = seconds.ToString(CultureInfo.InvariantCulture),
             Unit = "second",
@@ -489,7 +577,7 @@ public sealed class JobRunner(
             UsageEnd = Timestamp.FromDateTimeOffset(end),
             QuoteId = live.Job.QuoteId,
             QuoteLineId = line,
-            PriceBookRevision = live.PriceBook,
+            PriceBookRevision = price.Revision,
             Time = Now(),
         }, live.Job.JobId);
     }
