@@ -22,12 +22,17 @@ public sealed class UsagePosting(ILedger ledger, UsageRater rater, BillingCalend
     /// <summary>A usage record rated and ready to post: the record and its charge.</summary>
     public sealed record Rated(RatedUsage Usage, RatedCharge Charge);
 
-    /// <summary>Rates placement's compute usage (per-node hourly price at the time of use, node-seconds).</summary>
+    /// <summary>
+    /// Rates placement's usage: compute at the per-node hourly price at the time of use for the node-seconds; egress (data
+    /// a task's output or input bucket sent to a task in another region) in bytes at the pair's tiers per GB with the
+    /// peering agreements of <paramref name="peering"/> in force when it ended, as transfers are rated.
+    /// </summary>
     /// <exception cref="ArgumentException">The event cannot be rated; the message says why.</exception>
-    public Rated Rate(PlacementJobUsage e)
+    public Rated Rate(PlacementJobUsage e, PeeringBook peering)
     {
+        if (e.Service == "egress") return RateEgress(e, peering);
         if (e.Service != "compute")
-            throw new ArgumentException($"usage {e.IdempotencyKey}: service '{e.Service}' is not rated from placement events (compute only; egress is rated from transfers)");
+            throw new ArgumentException($"usage {e.IdempotencyKey}: service '{e.Service}' is not rated from placement events (compute or egress)");
         if (e.Unit != "second" || e.PriceUnit != "hour")
             throw new ArgumentException($"usage {e.IdempotencyKey}: compute is {e.Unit} at a price per {e.PriceUnit}; expected seconds at a price per hour");
         var quantity = Quantity(e.Quantity, e.IdempotencyKey);
@@ -59,6 +64,29 @@ public sealed class UsagePosting(ILedger ledger, UsageRater rater, BillingCalend
         if (usage.TenantId.Length == 0) throw new ArgumentException($"usage {e.IdempotencyKey}: tenant_id is missing");
         if (usage.UsageEnd is null) throw new ArgumentException($"usage {e.IdempotencyKey}: usage_end is missing");
         return new Rated(usage, rater.Compute(price, quantity, usage.Nodes));
+    }
+
+    private Rated RateEgress(PlacementJobUsage e, PeeringBook peering)
+    {
+        if (e.Unit != "byte" || e.PriceUnit != "gb")
+            throw new ArgumentException($"usage {e.IdempotencyKey}: egress is {e.Unit} at a price per {e.PriceUnit}; expected bytes at a price per gb");
+        var (src, dst) = (e.Location ?? throw new ArgumentException($"usage {e.IdempotencyKey}: location is missing"),
+            e.Destination ?? throw new ArgumentException($"usage {e.IdempotencyKey}: destination is missing"));
+        if (src.Provider.Length == 0 || dst.Provider.Length == 0) throw new ArgumentException($"usage {e.IdempotencyKey}: location and destination need a provider");
+        if (e.TenantId.Length == 0) throw new ArgumentException($"usage {e.IdempotencyKey}: tenant_id is missing");
+        if (e.UsageEnd is null) throw new ArgumentException($"usage {e.IdempotencyKey}: usage_end is missing");
+        var gb = Quantity(e.Quantity, e.IdempotencyKey) / NanosPerUnit;
+        var price = e.UnitPrice?.ToDecimal() ?? throw new ArgumentException($"usage {e.IdempotencyKey}: unit_price is missing");
+        var tiers = e.Tiers.Count > 0 ? EgressTiers.FromProto(e.Tiers, e.UnitPrice.CurrencyCode is { Length: > 0 } code ? code : "USD") : EgressTiers.Flat(price);
+        var usage = new RatedUsage
+        {
+            IdempotencyKey = e.IdempotencyKey, TenantId = e.TenantId, Provider = src.Provider, Service = "egress", Location = src, Destination = dst,
+            OfferId = e.OfferId, Sku = "egress", Quantity = e.Quantity, Unit = "byte", UnitPrice = e.UnitPrice, PriceUnit = "gb",
+            PriceBookRevision = e.PriceBookRevision, QuoteId = e.QuoteId, QuoteLineId = e.QuoteLineId, SubjectId = e.JobId,
+            UsageStart = e.UsageStart, UsageEnd = e.UsageEnd, Tiers = { e.Tiers },
+        };
+        var agreements = peering.InForce(e.UsageEnd.ToDateTimeOffset());
+        return new Rated(usage, rater.Egress(tiers, agreements, src.Provider, src.Region, dst.Provider, dst.Region, gb));
     }
 
     /// <summary>

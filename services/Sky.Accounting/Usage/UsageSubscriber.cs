@@ -30,7 +30,7 @@ public sealed class UsageSubscriber(IEventBus events, UsagePosting posting, Sky.
             switch (e.Data)
             {
                 case PlacementJobUsage usage:
-                    var result = (await posting.PostAsync([posting.Rate(usage)], ct))[0];
+                    var result = (await posting.PostAsync([posting.Rate(usage, await PeeringAsync(ct))], ct))[0];
                     log.LogDebug("accounting: {Key} {Outcome} as {Transaction}", usage.IdempotencyKey, result.Outcome, result.TransactionId);
                     break;
                 case PlacementQuoteIssued issued:
@@ -47,8 +47,7 @@ public sealed class UsageSubscriber(IEventBus events, UsagePosting posting, Sky.
             switch (e.Data)
             {
                 case TransferUsage usage:
-                    var book = new Sky.Pricing.PeeringBook((await peering.ReadAsync(ct)).Agreements);
-                    var results = await posting.PostAsync(posting.Rate(usage, book), ct);
+                    var results = await posting.PostAsync(posting.Rate(usage, await PeeringAsync(ct)), ct);
                     log.LogDebug("accounting: transfer {Key}: {Count} records, {Posted} posted", usage.IdempotencyKey, results.Count,
                         results.Count(r => r.Outcome == Sky.Accounting.Ledger.PostOutcome.Posted));
                     await quotes.ObserveAsync(usage, e.Time, ct);   // its usage is in: the transfer has ended
@@ -63,6 +62,8 @@ public sealed class UsageSubscriber(IEventBus events, UsagePosting posting, Sky.
         });
         return Task.CompletedTask;
     }
+
+    private async Task<Sky.Pricing.PeeringBook> PeeringAsync(CancellationToken ct) => new((await peering.ReadAsync(ct)).Agreements);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -136,6 +136,9 @@ public sealed class JobPlanner(OptimizerOptions? options, Func<IEgressAdjuster?>
         return new JobPlan(graph, problem, _optimizer.Optimize(problem, ct));
     }
 
+    /// <summary>The egress prices of <paramref name="catalog"/> (its grid, built once per snapshot) with the peering agreements now.</summary>
+    public EgressPricer Egress(CatalogSnapshot catalog) => new(Grids(catalog).Item1, peering?.Invoke());
+
     private (EgressGrid, ThroughputGrid) Grids(CatalogSnapshot catalog)
     {
         lock (_gate)

@@ -220,7 +220,7 @@ public sealed partial class PlacementEngine(
         var planId = "plan-" + Guid.NewGuid().ToString("N")[..20];
         var expires = time.GetUtcNow() + options.PlanLifetime;
         var response = PlanProto.Response(job, planId, catalog.Revision, expires);
-        var quote = quotes.Issue(response, tenant, policy.DurationOf, time.GetUtcNow());
+        var quote = quotes.Issue(response, tenant, policy.DurationOf, time.GetUtcNow(), job.Problem.Egress);
         // The plan and its quote's announcement commit together (the placement outbox), so a stored quote is never unannounced.
         PendingEvent[] issued = [QuoteIssued(quote)];
         var entries = await plans.PutAsync(new StoredPlan(planId, tenant, spec, response, expires, quote), issued, ct);
