@@ -1,4 +1,3 @@
-using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Sky.Accounting.V1;
 using Sky.Placement.Providers;
@@ -42,13 +41,7 @@ public sealed class JobEgressReconcileTests
         Assert.Equal(("prep", "train", 50_000_000_000L), (edge.SourceTask, edge.DestinationTask, edge.Bytes));
 
         var launched = await placement.LaunchAsync(new LaunchRequest { PlanId = plan.PlanId });
-        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
-        {
-            using var watch = placement.WatchJob(new WatchJobRequest { JobId = launched.JobId }, cancellationToken: cts.Token);
-            Job last = null!;
-            await foreach (var change in watch.ResponseStream.ReadAllAsync(cts.Token)) last = change.Job;
-            Assert.Equal(JobState.Succeeded, last.State);
-        }
+        Assert.Equal(JobState.Succeeded, (await placement.FinishedAsync(launched.JobId)).State);
 
         var accounting = mesh.Client<AccountingClient>();
         ReconcileResponse r;

@@ -58,15 +58,6 @@ public sealed class ReconcileCausesTests : IDisposable
             Ttl = Duration.FromTimeSpan(TimeSpan.FromMinutes(10)),
         })).Offer;
 
-    private static async Task<Job> FinishedAsync(PlacementClient client, string jobId)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        using var watch = client.WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: cts.Token);
-        Job last = null!;
-        await foreach (var change in watch.ResponseStream.ReadAllAsync(cts.Token)) last = change.Job;
-        return last;
-    }
-
     /// <summary>Reconciles until the answer is final: the subject has ended and all its usage is rated (both arrive as events).</summary>
     private static async Task<ReconcileResponse> FinalAsync(AccountingClient accounting, ReconcileRequest request)
     {
@@ -114,7 +105,7 @@ public sealed class ReconcileCausesTests : IDisposable
         var changed = await OfferAsync(mesh, spot ? Other : after, spot ? after : Other);
         Assert.True(changed.Revision > plan.PriceBookRevision, $"the change is revision {changed.Revision}, the plan's {plan.PriceBookRevision}");
         var launched = await placement.LaunchAsync(new LaunchRequest { PlanId = plan.PlanId });
-        Assert.Equal(JobState.Succeeded, (await FinishedAsync(placement, launched.JobId)).State);
+        Assert.Equal(JobState.Succeeded, (await placement.FinishedAsync(launched.JobId)).State);
 
         var accounting = mesh.Client<AccountingClient>();
         var reconciled = await FinalAsync(accounting, new ReconcileRequest { JobId = launched.JobId });
@@ -179,7 +170,7 @@ public sealed class ReconcileCausesTests : IDisposable
         var period = mesh.Services.GetRequiredService<Sky.Accounting.Billing.BillingCalendar>().PeriodOf(DateTimeOffset.UtcNow);
         var closed = await accounting.CloseBillingPeriodAsync(new CloseBillingPeriodRequest { PeriodId = period, Force = true });
         Assert.Equal(BillingPeriodState.Closed, closed.Period.State);
-        Assert.Equal(JobState.Succeeded, (await FinishedAsync(placement, launched.JobId)).State);
+        Assert.Equal(JobState.Succeeded, (await placement.FinishedAsync(launched.JobId)).State);
 
         var r = await FinalAsync(accounting, new ReconcileRequest { JobId = launched.JobId });
         var usage = Assert.Single(await UsageAsync(accounting, launched.JobId));

@@ -29,15 +29,6 @@ public sealed class PlacementApiTests
         return e;
     }
 
-    private static async Task<Job> FinishedAsync(PlacementClient client, string jobId)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        using var watch = client.WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: cts.Token);
-        Job last = null!;
-        await foreach (var change in watch.ResponseStream.ReadAllAsync(cts.Token)) last = change.Job;
-        return last;
-    }
-
     [Fact]
     public async Task Plan_places_a_task_on_the_cheapest_offer_and_lists_alternatives()
     {
@@ -93,7 +84,7 @@ public sealed class PlacementApiTests
         await using var _ = mesh.Services.GetRequiredService<IEventBus>().Subscribe(Topics.Placement, "test", (e, _) => { events.Enqueue(e); return Task.CompletedTask; });
         var client = mesh.Client<PlacementClient>();
         var launched = await client.LaunchAsync(new LaunchRequest { Spec = Spec(Gpu), RequestId = "r-1" });
-        var job = await FinishedAsync(client, launched.JobId);
+        var job = await client.FinishedAsync(launched.JobId);
 
         Assert.Equal(JobState.Succeeded, job.State);
         var attempts = job.Tasks.Single().Attempts;
@@ -145,7 +136,7 @@ public sealed class PlacementApiTests
         // Spot nodes in us-east-1 are taken back after 300 ms; the run needs a second.
         var client = mesh.Client<PlacementClient>();
         var launched = await client.LaunchAsync(new LaunchRequest { Spec = Spec(yaml) });
-        var job = await FinishedAsync(client, launched.JobId);
+        var job = await client.FinishedAsync(launched.JobId);
         var attempts = job.Tasks.Single().Attempts;
         Assert.Equal([AttemptOutcome.Preempted, AttemptOutcome.Success], attempts.Select(a => a.Outcome));
         Assert.Equal((first.Provider, first.Region, ""), (attempts[0].Blocked.Provider, attempts[0].Blocked.Region, attempts[0].Blocked.Zone));

@@ -79,15 +79,6 @@ public sealed class PlacementQuoteTests
     private static List<PlacementJobUsage> Usage(IEnumerable<SkyEvent> events) =>
         [.. events.Where(e => e.Type == "placement.job.usage").Select(e => (PlacementJobUsage)e.Data)];
 
-    private static async Task<Job> FinishedAsync(PlacementClient client, string jobId)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        using var watch = client.WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: cts.Token);
-        Job last = null!;
-        await foreach (var change in watch.ResponseStream.ReadAllAsync(cts.Token)) last = change.Job;
-        return last;
-    }
-
     [Fact]
     public async Task A_plan_has_a_stored_quote_whose_lines_are_what_the_UsageRater_bills_for_the_quoted_quantities()
     {
@@ -135,7 +126,7 @@ public sealed class PlacementQuoteTests
         var plan = await client.PlanAsync(new PlanRequest { Spec = Spec() });
         var launched = await client.LaunchAsync(new LaunchRequest { PlanId = plan.PlanId });
         Assert.Equal(plan.QuoteId, launched.QuoteId);
-        var job = await FinishedAsync(client, launched.JobId);
+        var job = await client.FinishedAsync(launched.JobId);
         Assert.Equal((JobState.Succeeded, plan.QuoteId), (job.State, job.QuoteId));
 
         var seen = await UntilAsync(events, e => Usage(e).Count == 2);
@@ -164,7 +155,7 @@ public sealed class PlacementQuoteTests
         await using var _ = subscription;
         var client = mesh.Client<PlacementClient>();
         var launched = await client.LaunchAsync(new LaunchRequest { Spec = Spec() });
-        var job = await FinishedAsync(client, launched.JobId);
+        var job = await client.FinishedAsync(launched.JobId);
         Assert.Equal(JobState.Succeeded, job.State);
         Assert.Equal([AttemptOutcome.CapacityError, AttemptOutcome.Success], job.Tasks.Single(t => t.Task == "prep").Attempts.Select(a => a.Outcome));
 

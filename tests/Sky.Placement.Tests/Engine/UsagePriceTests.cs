@@ -62,15 +62,6 @@ public sealed class UsagePriceTests
         return (usage, subscription);
     }
 
-    private static async Task<Job> FinishedAsync(PlacementClient client, string jobId)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        using var watch = client.WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: cts.Token);
-        Job last = null!;
-        await foreach (var change in watch.ResponseStream.ReadAllAsync(cts.Token)) last = change.Job;
-        return last;
-    }
-
     private static async Task<PlacementJobUsage> SingleUsageAsync(ConcurrentQueue<PlacementJobUsage> usage, string jobId, int attempt = 1)
     {
         for (var until = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < until; await Task.Delay(20))
@@ -93,7 +84,7 @@ public sealed class UsagePriceTests
         var client = mesh.Client<PlacementClient>();
         var plan = await client.PlanAsync(new PlanRequest { Spec = Spec(spot: true, nodes: 3) });
         var launched = await client.LaunchAsync(new LaunchRequest { PlanId = plan.PlanId });
-        Assert.Equal(JobState.Succeeded, (await FinishedAsync(client, launched.JobId)).State);
+        Assert.Equal(JobState.Succeeded, (await client.FinishedAsync(launched.JobId)).State);
 
         var used = await SingleUsageAsync(usage, launched.JobId);
         var line = (await mesh.Services.GetRequiredService<IPlanStore>().GetAsync(plan.PlanId, default))!.Quote!.Lines.Single();
@@ -120,7 +111,7 @@ public sealed class UsagePriceTests
         Assert.Equal(plan.Tasks.Single().Chosen.OfferId, changed.OfferId);
         Assert.True(changed.Revision > plan.PriceBookRevision);
         var launched = await client.LaunchAsync(new LaunchRequest { PlanId = plan.PlanId });
-        Assert.Equal(JobState.Succeeded, (await FinishedAsync(client, launched.JobId)).State);
+        Assert.Equal(JobState.Succeeded, (await client.FinishedAsync(launched.JobId)).State);
 
         var used = await SingleUsageAsync(usage, launched.JobId);
         // Still the quoted offer and kind of capacity, so still billed against the quote's line.
@@ -144,7 +135,7 @@ public sealed class UsagePriceTests
         Assert.Null((await CaughtUpAsync(mesh, removed.Revision)).Get(offer.OfferId));
         // The plan is launched as planned: its placement does not need the offer to be listed any more.
         var launched = await client.LaunchAsync(new LaunchRequest { PlanId = plan.PlanId });
-        Assert.Equal(JobState.Succeeded, (await FinishedAsync(client, launched.JobId)).State);
+        Assert.Equal(JobState.Succeeded, (await client.FinishedAsync(launched.JobId)).State);
 
         var used = await SingleUsageAsync(usage, launched.JobId);
         Assert.Equal(("compute:train", 0.25m, plan.PriceBookRevision), (used.QuoteLineId, used.UnitPrice.ToDecimal(), used.PriceBookRevision));
@@ -166,7 +157,7 @@ public sealed class UsagePriceTests
         // us-west-2's spot price changes after the plan: the failover is planned, and billed, on the newer snapshot.
         var west = await OfferAsync(mesh, "us-west-2", 1m, 0.35m);
         var launched = await client.LaunchAsync(new LaunchRequest { PlanId = plan.PlanId });
-        var job = await FinishedAsync(client, launched.JobId);
+        var job = await client.FinishedAsync(launched.JobId);
         Assert.Equal([AttemptOutcome.CapacityError, AttemptOutcome.Success], job.Tasks.Single().Attempts.Select(a => a.Outcome));
 
         var used = await SingleUsageAsync(usage, launched.JobId, attempt: 2);
@@ -194,7 +185,7 @@ public sealed class UsagePriceTests
         var removed = await mesh.Client<DirectoryClient>().DeregisterAsync(new DeregisterRequest { OfferId = west.OfferId });
         Assert.Null((await CaughtUpAsync(mesh, removed.Revision)).Get(west.OfferId));
 
-        var job = await FinishedAsync(client, launched.JobId);
+        var job = await client.FinishedAsync(launched.JobId);
         Assert.Equal([AttemptOutcome.CapacityError, AttemptOutcome.Success], job.Tasks.Single().Attempts.Select(a => a.Outcome));
         var used = await SingleUsageAsync(usage, launched.JobId, attempt: 2);
         Assert.Equal((west.OfferId, 0.4m), (used.OfferId, used.UnitPrice.ToDecimal()));
