@@ -13,11 +13,15 @@ internal sealed class CheckpointWriter : IAsyncDisposable
     private const int MaxBatch = 1024;
     private const int MaxWrites = 4;
 
-    private readonly record struct Pending(CheckpointUpdate Update, TaskCompletionSource Stored);
+    // One writer's updates (one, or a group's), stored together in one batch.
+    private readonly record struct Pending(IReadOnlyList<CheckpointUpdate> Updates, TaskCompletionSource Stored);
 
     private readonly ICopyCheckpointStore _store;
     private readonly string _transferId;
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    // Synchronous continuations: a write handed in while the loop waits runs the loop on the writer's thread, so a store
+    // that writes without waiting (the in-memory one) finishes the write before WriteAsync returns, with no thread
+    // hand-off; a write that waits (Redis) frees the writer's thread at its first await.
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
@@ -34,10 +38,16 @@ internal sealed class CheckpointWriter : IAsyncDisposable
     public long Batches => Interlocked.Read(ref _batches);
 
     /// <summary>Stores <paramref name="update"/> with whatever else is waiting; returns when it is stored.</summary>
-    public Task WriteAsync(CheckpointUpdate update, CancellationToken ct)
+    public Task WriteAsync(CheckpointUpdate update, CancellationToken ct) => WriteAsync([update], ct);
+
+    /// <summary>
+    /// Stores <paramref name="updates"/> in the same batch, in order, with whatever else is waiting; returns when they are
+    /// stored. One wait for a group's updates, not one per object.
+    /// </summary>
+    public Task WriteAsync(IReadOnlyList<CheckpointUpdate> updates, CancellationToken ct)
     {
         var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Pending(update, stored))) throw new ObjectDisposedException(nameof(CheckpointWriter));
+        if (!_queue.Writer.TryWrite(new Pending(updates, stored))) throw new ObjectDisposedException(nameof(CheckpointWriter));
         return stored.Task.WaitAsync(ct);
     }
 
@@ -51,7 +61,12 @@ internal sealed class CheckpointWriter : IAsyncDisposable
             while (await _queue.Reader.WaitToReadAsync(_stop.Token))
             {
                 var batch = new List<Pending>();
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next)) batch.Add(next);
+                var updates = 0;
+                while (updates < MaxBatch && _queue.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                    updates += next.Updates.Count;
+                }
                 writes.Enqueue(StoreAsync(batch));
                 while (writes.Count >= MaxWrites || (writes.Count > 0 && writes.Peek().IsCompleted)) await writes.Dequeue();
             }
@@ -66,7 +81,7 @@ internal sealed class CheckpointWriter : IAsyncDisposable
     {
         try
         {
-            await _store.WriteAsync(_transferId, [.. batch.Select(p => p.Update)], _stop.Token);
+            await _store.WriteAsync(_transferId, batch.Count == 1 ? batch[0].Updates : [.. batch.SelectMany(p => p.Updates)], _stop.Token);
             Interlocked.Increment(ref _batches);
             foreach (var pending in batch) pending.Stored.TrySetResult();
         }

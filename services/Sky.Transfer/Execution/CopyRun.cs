@@ -217,20 +217,68 @@ internal sealed partial class CopyRun : IDisposable
         _ = Spawn(() => CopyServerSideAsync(group), () => _objectSlots.Release(group.Length));
     }
 
-    /// <summary>A group copied inside the store: marked in flight together, copied together, recorded together.</summary>
+    /// <summary>
+    /// A group copied inside the store: marked in flight in one checkpoint write, copied together, recorded in one write.
+    /// A copy that finished before its call returned (a local store's) is taken as it is, with no await.
+    /// </summary>
     private async Task CopyServerSideAsync(int[] group)
     {
-        await WhenAll([.. group.Select(i => _writer.WriteAsync(new CheckpointUpdate.ObjectInFlight(i, Manifest[i].Size), Stopping))]);
-        await RecordAsync(await WhenAll(group.Select(CopyServerSideAsync).ToArray()));
+        var inFlight = new CheckpointUpdate[group.Length];
+        for (var k = 0; k < group.Length; k++) inFlight[k] = new CheckpointUpdate.ObjectInFlight(group[k], Manifest[group[k]].Size);
+        await _writer.WriteAsync(inFlight, Stopping);
+        var copies = new Task<ObjectInfo>[group.Length];
+        for (var k = 0; k < group.Length; k++)
+        {
+            var entry = Manifest[group[k]];
+            copies[k] = _retry.RunAsync(static (s, c) => s.Run.Destination.CopyFromAsync(s.Run.Source, s.Entry.SourceKey, s.Entry.DestinationKey, s.Entry.Version, c),
+                (Run: this, Entry: entry), Stopping);
+        }
+        var results = new (FinishedObject Result, long Bytes)[group.Length];
+        try
+        {
+            for (var k = 0; k < group.Length; k++)
+            {
+                var copy = copies[k];
+                results[k] = copy.IsCompletedSuccessfully && Verified(group[k], copy.Result) is { } verified
+                    ? verified
+                    : await CheckServerSideAsync(group[k], copy);
+            }
+        }
+        catch
+        {
+            // Something that stops the run: the group's other copies end before the run does.
+            try { await Task.WhenAll(copies); }
+            catch (Exception) { } // what stops the run is the exception rethrown below; theirs add nothing
+            throw;
+        }
+        await RecordAsync(results);
+    }
+
+    private static readonly string[] ServerSideChecks = [ObjectChecks.ServerSide, ObjectChecks.Size];
+
+    /// <summary>A copy that holds the listed size and no checksum that differs from the source's: its result, with the checks made; else null.</summary>
+    private (FinishedObject Result, long Bytes)? Verified(int index, ObjectInfo info)
+    {
+        var entry = Manifest[index];
+        if (info.Size != entry.Size) return null;
+        if (entry.Checksums.Count == 0) return (new FinishedObject(index, ServerSideChecks), entry.Size);
+        List<string>? checks = null;
+        foreach (var listed in entry.Checksums)
+        {
+            if (info.ChecksumOf(listed.Algorithm) is not { } copied) continue;
+            if (copied != listed) return null;
+            (checks ??= [.. ServerSideChecks]).Add(ObjectChecks.Destination(listed.Algorithm));
+        }
+        return (new FinishedObject(index, checks ?? (IReadOnlyList<string>)ServerSideChecks), entry.Size);
     }
 
     /// <summary>Copied inside the store, pinned to the listed version (the store's precondition), checked by size and by the checksums both report.</summary>
-    private async Task<(FinishedObject Result, long Bytes)> CopyServerSideAsync(int index)
+    private async Task<(FinishedObject Result, long Bytes)> CheckServerSideAsync(int index, Task<ObjectInfo> copy)
     {
         var entry = Manifest[index];
         try
         {
-            var info = await _retry.RunAsync(c => Destination.CopyFromAsync(Source, entry.SourceKey, entry.DestinationKey, entry.Version, c), Stopping);
+            var info = await copy;
             var checks = new List<string> { ObjectChecks.ServerSide };
             if (info.Size != entry.Size) throw await MismatchAsync(entry, $"the copy holds {info.Size} bytes, {entry.Size} were listed");
             checks.Add(ObjectChecks.Size);
@@ -247,11 +295,6 @@ internal sealed partial class CopyRun : IDisposable
             return (Failed(index, Reason(e)), 0);
         }
     }
-
-    // Task.WhenAll without its array and continuation when there is one task (most groups of big objects).
-    private static Task WhenAll(Task[] tasks) => tasks.Length == 1 ? tasks[0] : Task.WhenAll(tasks);
-
-    private static async Task<T[]> WhenAll<T>(Task<T>[] tasks) => tasks.Length == 1 ? [await tasks[0]] : await Task.WhenAll(tasks);
 
     /// <summary>
     /// Sends with the retries a send gets: transient failures (<see cref="StoreRetry"/>) and checksum mismatches (up to
@@ -300,7 +343,9 @@ internal sealed partial class CopyRun : IDisposable
     /// <summary>Records finished objects (in one checkpoint write), then counts each with its bytes (negative: bytes counted before, taken back).</summary>
     private async Task RecordAsync(IReadOnlyList<(FinishedObject Result, long Bytes)> results)
     {
-        await WhenAll([.. results.Select(r => _writer.WriteAsync(new CheckpointUpdate.ObjectFinished(r.Result), Stopping))]);
+        var updates = new CheckpointUpdate[results.Count];
+        for (var k = 0; k < updates.Length; k++) updates[k] = new CheckpointUpdate.ObjectFinished(results[k].Result);
+        await _writer.WriteAsync(updates, Stopping);
         foreach (var (result, bytes) in results)
         {
             _finished[result.Index] = result;
@@ -409,10 +454,15 @@ internal sealed partial class CopyRun : IDisposable
     private static CopyOutcome Outcome(IReadOnlyList<ManifestEntry> manifest, IEnumerable<FinishedObject> finished, CopyProgress final, int resumes)
     {
         var results = finished.OrderBy(f => f.Index).ToList();
+        var checks = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var result in results)
+        {
+            if (result.Failed) continue;
+            foreach (var check in result.Checks) checks[check] = checks.GetValueOrDefault(check) + 1;
+        }
         return new CopyOutcome(final, [.. results.Where(f => f.Failed).Select(f => new ObjectFailure(manifest[f.Index].SourceKey, f.Failure!))], resumes)
         {
-            Checks = results.Where(f => !f.Failed).SelectMany(f => f.Checks).GroupBy(c => c, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal),
+            Checks = checks,
         };
     }
 

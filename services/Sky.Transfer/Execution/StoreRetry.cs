@@ -10,13 +10,29 @@ namespace Sky.Transfer.Execution;
 internal sealed class StoreRetry(CopyOptions options, TimeProvider time)
 {
     /// <summary>Runs <paramref name="call"/>; <paramref name="retrying"/> is told before each new try (a re-send to count).</summary>
-    public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken ct, Func<Task>? retrying = null)
+    public Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken ct, Func<Task>? retrying = null) =>
+        RunAsync(static (call, c) => call(c), call, ct, retrying);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> with <paramref name="state"/> (a static lambda and its state: no closure per call).
+    /// A first try that finished successfully is returned as it is, with no task of its own: a local store's calls
+    /// finish before they return, and 10,000 small files cost less without a state machine each.
+    /// </summary>
+    public Task<T> RunAsync<TState, T>(Func<TState, CancellationToken, Task<T>> call, TState state, CancellationToken ct, Func<Task>? retrying = null)
+    {
+        Task<T> first;
+        try { first = call(state, ct); }
+        catch (Exception e) { first = Task.FromException<T>(e); }
+        return first.IsCompletedSuccessfully ? first : RetryAsync(first, call, state, ct, retrying);
+    }
+
+    private async Task<T> RetryAsync<TState, T>(Task<T> first, Func<TState, CancellationToken, Task<T>> call, TState state, CancellationToken ct, Func<Task>? retrying)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return await call(ct);
+                return await (attempt == 0 ? first : call(state, ct));
             }
             catch (ObjectStoreException e) when (e.IsTransient && attempt < options.TransientRetries && !ct.IsCancellationRequested)
             {

@@ -168,6 +168,59 @@ public sealed class LocalObjectStoreTests : ObjectStoreContract, IDisposable
     }
 
     [Fact]
+    public async Task A_version_is_the_files_time_in_ticks_and_its_size_in_hex_whether_listed_stated_or_copied()
+    {
+        var from = NewStore();
+        var to = NewStore();
+        await from.PutAsync("a/b.bin", Bytes(4321, 37));
+        // Several copies: the first reads the copy's time back, the later ones use the time they set.
+        var copies = new List<ObjectInfo>();
+        for (var i = 0; i < 3; i++) copies.Add(await to.CopyFromAsync(from, "a/b.bin", $"c/{i}.bin", (await from.StatAsync("a/b.bin")).Version));
+
+        foreach (var (store, key, info) in new[] { (from, "a/b.bin", await from.StatAsync("a/b.bin")) }
+            .Concat(copies.Select((c, i) => (to, $"c/{i}.bin", c))))
+        {
+            var file = new FileInfo(Path.Combine(FolderOf(store), key));
+            Assert.Equal($"{file.LastWriteTimeUtc.Ticks:x}-{file.Length:x}", info.Version);
+            Assert.Equal(info.Version, (await store.StatAsync(key)).Version);
+            Assert.Equal(info.Version, (await store.ListAsync(key)).Objects.Single().Version);
+        }
+    }
+
+    [Fact]
+    public async Task A_copy_onto_a_key_replaces_it_and_a_copy_onto_a_folder_of_keys_fails()
+    {
+        var from = NewStore();
+        var to = NewStore();
+        await from.PutAsync("src", Bytes(100, 38));
+        await to.PutAsync("dst", Bytes(5, 39));
+        await to.PutAsync("dir/inside", Bytes(5, 40));
+
+        var copied = await to.CopyFromAsync(from, "src", "dst");
+
+        Assert.Equal(100, copied.Size);
+        Assert.Equal(Bytes(100, 38), await File.ReadAllBytesAsync(Path.Combine(FolderOf(to), "dst")));
+        await Assert.ThrowsAsync<ObjectStoreException>(() => to.CopyFromAsync(from, "src", "dir"));
+        Assert.Equal(["dir/inside", "dst"], (await to.ListAllAsync().ToListAsync()).Select(o => o.Key));
+    }
+
+    [Fact]
+    public async Task A_copy_checks_both_keys_before_anything_moves()
+    {
+        var from = NewStore();
+        var to = NewStore();
+        await from.PutAsync("src", Bytes(10, 41));
+        foreach (var key in new[] { "", "../x", "a//b", "a/./b", "a/", ".sky-uploads/x", "bad\u0001key", new string('k', 1025) })
+        {
+            Assert.Throws<InvalidObjectUriException>(() => { _ = to.CopyFromAsync(from, "src", key); });
+            Assert.Throws<InvalidObjectUriException>(() => { _ = to.CopyFromAsync(from, key, "dst"); });
+        }
+        var longKey = string.Join('/', Enumerable.Repeat(new string('k', 100), 10)); // over the fast check's length, under the limit
+        Assert.Equal(10, (await to.CopyFromAsync(from, "src", longKey)).Size);
+        Assert.Equal([longKey], (await to.ListAllAsync().ToListAsync()).Select(o => o.Key));
+    }
+
+    [Fact]
     public async Task The_root_folder_of_a_file_uri_is_its_parent()
     {
         var store = NewStore();

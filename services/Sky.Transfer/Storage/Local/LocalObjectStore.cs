@@ -24,6 +24,8 @@ public sealed class LocalObjectStore : IObjectStore
     private readonly string _uploads;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, byte> _folders = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte>.AlternateLookup<ReadOnlySpan<char>> _folderLookup;
+    private readonly string _tempStem;
 
     public LocalObjectStore(ObjectUri root, TimeProvider? time = null)
     {
@@ -32,6 +34,8 @@ public sealed class LocalObjectStore : IObjectStore
         Root = root.BucketUri();
         _folder = root.Bucket;
         _uploads = Path.Combine(_folder, ObjectKeys.ReservedPrefix.TrimEnd('/'));
+        _tempStem = _uploads + "/";
+        _folderLookup = _folders.GetAlternateLookup<ReadOnlySpan<char>>();
         _time = time ?? TimeProvider.System;
     }
 
@@ -54,7 +58,7 @@ public sealed class LocalObjectStore : IObjectStore
         if (access.HasFlag(StoreAccess.Write))
         {
             var probe = Path.Combine(_folder, ObjectKeys.NewProbeKey());
-            EnsureFolder(Root, _uploads);
+            EnsureFolder("", _uploads);
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
         }
@@ -71,10 +75,10 @@ public sealed class LocalObjectStore : IObjectStore
             var startKey = prefix[..(prefix.LastIndexOf('/') + 1)];
             if (startKey.Length > 0 && startKey[..^1].Split('/').Any(s => s is "" or "." or ".."))
                 throw new InvalidObjectUriException(where.ToString(), "a local prefix cannot have empty, '.' or '..' segments");
-            var start = new DirectoryInfo(PathOf(startKey));
-            var found = start.Exists ? Walk(start, startKey, prefix, pageToken).Take(pageSize + 1).ToList() : [];
+            var start = PathOf(startKey);
+            var found = System.IO.Directory.Exists(start) ? Walk(start, startKey, prefix, pageToken).Take(pageSize + 1).ToList() : [];
             var more = found.Count > pageSize;
-            var page = found.Take(pageSize).Select(f => Info(f.Key, f.File)).ToList();
+            var page = found.Take(pageSize).Select(f => Info(f.Key, f.Size, f.LastWriteUtc)).ToList();
             return Task.FromResult(new ObjectPage(page, more ? page[^1].Key : null));
         });
     }
@@ -126,15 +130,15 @@ public sealed class LocalObjectStore : IObjectStore
     {
         var uri = CheckKey(key);
         var verified = ChecksumVerification.Verify(uri, data.Span, options?.Checksums ?? []);
-        return Run(uri, "write", async () =>
+        return Run(uri, "write", () =>
         {
-            var written = await WriteThenMoveAsync(uri, key, "put-", async temp =>
+            var written = WriteThenMove(key, "put-", static (temp, state) =>
             {
                 using var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                await RandomAccess.WriteAsync(handle, data, 0, ct);
-                return Stamp(handle);
-            });
-            return Info(key, data.Length, written) with { Checksums = verified };
+                RandomAccess.Write(handle, state.Data.Span, 0);
+                return state.Store.Stamp(handle);
+            }, (Store: this, Data: data));
+            return Task.FromResult(Info(key, data.Length, written) with { Checksums = verified });
         });
     }
 
@@ -189,7 +193,7 @@ public sealed class LocalObjectStore : IObjectStore
                 RandomAccess.SetLength(handle, size);
                 File.SetLastWriteTimeUtc(handle, _time.GetUtcNow().UtcDateTime);
             }
-            MoveIntoPlace(uri, Path.Combine(UploadDir(upload.UploadId), DataFile), PathOf(upload.Key));
+            MoveIntoPlace(upload.Key, Path.Combine(UploadDir(upload.UploadId), DataFile), PathOf(upload.Key));
             System.IO.Directory.Delete(UploadDir(upload.UploadId), recursive: true);
             return Info(upload.Key, new FileInfo(PathOf(upload.Key)));
         });
@@ -209,27 +213,105 @@ public sealed class LocalObjectStore : IObjectStore
     /// <summary>Any local folder: a copy is a file copy (the kernel's copy_file_range or a reflink where the file system has them).</summary>
     public bool CanCopyFrom(IObjectStore source) => source is LocalObjectStore;
 
+    /// <summary>
+    /// Copies the file and returns a finished task: every step is a short system call, and a copy of 10,000 small files
+    /// costs less without a task, a closure and a URI per file (the URIs are made only for an error's message).
+    /// </summary>
     public Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, string? ifVersion = null, CancellationToken ct = default)
     {
         if (source is not LocalObjectStore from) throw new ArgumentException($"cannot copy from {source.Root} to {Root} inside the store", nameof(source));
-        var sourceUri = from.CheckKey(sourceKey);
-        var uri = CheckKey(key);
-        return Run(uri, "copy", async () =>
+        from.RequireKey(sourceKey);
+        RequireKey(key);
+        if (ct.IsCancellationRequested) return Task.FromCanceled<ObjectInfo>(ct);
+        try
         {
-            var (copied, written) = await WriteThenMoveAsync(uri, key, "copy-", async temp =>
+            var job = new CopyJob(from, sourceKey, ifVersion, _time.GetUtcNow().UtcDateTime, Volatile.Read(ref _timesKept) != TimesKeptExactly);
+            var (copied, written) = (Volatile.Read(ref _unnamed) ? CopyUnnamed(job, key) : null) ?? WriteThenMove(key, "copy-", static (temp, job) =>
+            {
+                try { return FileCopy.CopyToNew(job.SourcePath, temp, job.Stamp, CopyJob.CheckSource, job, job.ReadBack); }
+                catch (FileNotFoundException e) { throw job.Missing(e); }
+            }, job);
+            if (job.ReadBack) Volatile.Write(ref _timesKept, written == job.Stamp ? TimesKeptExactly : TimesRounded);
+            return Task.FromResult(Info(key, copied, written));
+        }
+        catch (Exception e) { return Task.FromException<ObjectInfo>(Mapped(e, Root.WithKey(key), "copy")); }
+    }
+
+    /// <summary>One file copy's source, its pinned version and the time to stamp.</summary>
+    private readonly record struct CopyJob(LocalObjectStore From, string SourceKey, string? IfVersion, DateTime Stamp, bool ReadBack)
+    {
+        public string SourcePath => From.PathOf(SourceKey);
+
+        public static void CheckSource(CopyJob job, long size, DateTime lastWrite)
+        {
+            if (job.IfVersion is not null && !IsVersion(lastWrite, size, job.IfVersion))
+                throw new ObjectChangedException(job.From.Root.WithKey(job.SourceKey), job.IfVersion);
+        }
+
+        public StoreNotFoundException Missing(FileNotFoundException e) => From.Missing(From.Root.WithKey(SourceKey), e);
+    }
+
+    /// <summary>
+    /// The copy made as an unnamed file in the uploads folder and linked to its key (<see cref="FileCopy.CopyToUnnamed"/>):
+    /// it appears whole, or not at all, and a crash leaves nothing behind. A key already there is replaced by a rename,
+    /// as a put replaces it. Null where unnamed files cannot be made or linked (then never tried again by this instance).
+    /// </summary>
+    private (long Size, DateTime Written)? CopyUnnamed(CopyJob job, string key)
+    {
+        UnnamedCopy? made;
+        for (var attempt = 0; ; attempt++)
+        {
+            EnsureFolder(key, _uploads);
+            try
+            {
+                made = FileCopy.CopyToUnnamed(job.SourcePath, _uploads, job.Stamp, CopyJob.CheckSource, job, job.ReadBack);
+                break;
+            }
+            catch (DirectoryNotFoundException) when (attempt == 0) { _folders.Clear(); } // the uploads folder went away meanwhile
+            catch (FileNotFoundException e) { throw job.Missing(e); }
+        }
+        if (made is not { } copy)
+        {
+            Volatile.Write(ref _unnamed, false);
+            return null;
+        }
+        using (copy)
+        {
+            var path = PathOf(key);
+            for (var attempt = 0; ; attempt++)
             {
                 try
                 {
-                    return await FileCopy.CopyToNewAsync(from.PathOf(sourceKey), temp, _time.GetUtcNow().UtcDateTime, (size, lastWrite) =>
+                    EnsureFolder(key, Path.GetDirectoryName(path.AsSpan()));
+                    if (FileCopy.TryLink(copy, path)) return (copy.Size, copy.LastWriteUtc);
+                    var temp = TempPath(key, "copy-");
+                    if (!FileCopy.TryLink(copy, temp)) throw new IOException($"{temp}: a temporary file of that name exists");
+                    try { MoveIntoPlace(key, temp, path); }
+                    catch
                     {
-                        if (ifVersion is not null && Version(lastWrite, size) != ifVersion) throw new ObjectChangedException(sourceUri, ifVersion);
-                    }, ct);
+                        File.Delete(temp);
+                        throw;
+                    }
+                    return (copy.Size, copy.LastWriteUtc);
                 }
-                catch (FileNotFoundException e) { throw from.Missing(sourceUri, e); }
-            });
-            return Info(key, copied, written);
-        });
+                catch (DirectoryNotFoundException) when (attempt == 0) { _folders.Clear(); } // a folder went away meanwhile
+                catch (DirectoryNotFoundException)
+                {
+                    // Its folder is there now, so the link itself is refused (no capability and no /proc): named files from now on.
+                    Volatile.Write(ref _unnamed, false);
+                    return null;
+                }
+            }
+        }
     }
+
+    private bool _unnamed = FileCopy.Native;
+
+    // Whether the file system keeps a modification time exactly as set (to 100 ns): learnt from the first copy, whose
+    // time is read back; then a copy's time is the one it set, without a stat. Every temporary file is in the uploads
+    // folder, so on one file system.
+    private const int TimesKeptExactly = 1, TimesRounded = 2;
+    private int _timesKept;
 
     public Task DeleteAsync(string key, CancellationToken ct = default)
     {
@@ -258,14 +340,15 @@ public sealed class LocalObjectStore : IObjectStore
     /// Files under <paramref name="dir"/> whose keys start with <paramref name="prefix"/> and sort after
     /// <paramref name="after"/>, in ordinal key order: each folder's entries are sorted with a folder's name followed by
     /// '/', which is the order its keys take among the others; whole folders before <paramref name="after"/> are skipped.
+    /// A file's size and time come from one status call as its entry is read (<see cref="FolderEntries"/>).
     /// </summary>
-    private IEnumerable<(string Key, FileInfo File)> Walk(DirectoryInfo dir, string dirKey, string prefix, string? after)
+    private static IEnumerable<(string Key, long Size, DateTime LastWriteUtc)> Walk(string dir, string dirKey, string prefix, string? after)
     {
-        var entries = new List<(string Key, FileSystemInfo Info)>();
-        foreach (var entry in dir.EnumerateFileSystemInfos())
+        var entries = new List<(string Key, FolderEntry Entry)>();
+        foreach (var entry in FolderEntries.Read(dir))
         {
-            var isDir = entry is DirectoryInfo;
-            if (isDir && entry.LinkTarget is not null) continue; // a linked folder could loop
+            if (entry.IsLinkedFolder) continue; // a linked folder could loop
+            var isDir = entry.IsFolder;
             var key = dirKey + entry.Name + (isDir ? "/" : "");
             if (isDir && key == ObjectKeys.ReservedPrefix) continue;
             var matches = isDir ? key.StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith(key, StringComparison.Ordinal)
@@ -275,12 +358,12 @@ public sealed class LocalObjectStore : IObjectStore
             entries.Add((key, entry));
         }
         entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        foreach (var (key, info) in entries)
+        foreach (var (key, entry) in entries)
         {
-            if (info is DirectoryInfo sub)
-                foreach (var found in Walk(sub, key, prefix, after)) yield return found;
+            if (entry.IsFolder)
+                foreach (var found in Walk(Path.Join(dir, entry.Name), key, prefix, after)) yield return found;
             else
-                yield return (key, (FileInfo)info);
+                yield return (key, entry.Size, entry.LastWriteUtc);
         }
     }
 
@@ -289,8 +372,33 @@ public sealed class LocalObjectStore : IObjectStore
     private static ObjectInfo Info(string key, long size, DateTime lastWriteUtc) =>
         new(key, size, Version(lastWriteUtc, size), new DateTimeOffset(lastWriteUtc, TimeSpan.Zero));
 
-    /// <summary>A file's ETag and version: its modification time (in ticks) and size, so any write changes it.</summary>
-    private static string Version(DateTime lastWriteUtc, long size) => string.Create(CultureInfo.InvariantCulture, $"{lastWriteUtc.Ticks:x}-{size:x}");
+    /// <summary>A file's ETag and version: its modification time (in ticks) and size in hex, so any write changes it.</summary>
+    private static string Version(DateTime lastWriteUtc, long size)
+    {
+        Span<char> text = stackalloc char[VersionChars];
+        return new string(text[..WriteVersion(text, lastWriteUtc, size)]);
+    }
+
+    /// <summary>Whether <paramref name="version"/> is the <see cref="Version"/> of this time and size (compared without making the string).</summary>
+    private static bool IsVersion(DateTime lastWriteUtc, long size, string version)
+    {
+        Span<char> text = stackalloc char[VersionChars];
+        return text[..WriteVersion(text, lastWriteUtc, size)].SequenceEqual(version);
+    }
+
+    private const int VersionChars = 33; // two 64-bit numbers in hex and a '-'
+
+    // Lowercase hex without leading zeros, as {0:x} writes it, into a span: a version is made for every file listed or
+    // copied, and this makes no string until the caller wants one.
+    private static int WriteVersion(Span<char> text, DateTime lastWriteUtc, long size)
+    {
+        var n = WriteHex(text, (ulong)lastWriteUtc.Ticks);
+        text[n++] = '-';
+        return n + WriteHex(text[n..], (ulong)size);
+    }
+
+    private static int WriteHex(Span<char> text, ulong value) =>
+        value.TryFormat(text, out var written, "x", CultureInfo.InvariantCulture) ? written : throw new ArgumentException("no room for a version", nameof(text));
 
     /// <summary>Stamps a written file with the store's clock; returns the time as the file system keeps it (its precision may be coarser).</summary>
     private DateTime Stamp(SafeFileHandle handle)
@@ -303,17 +411,18 @@ public sealed class LocalObjectStore : IObjectStore
     /// The one way a whole object is written: <paramref name="write"/> creates a new temporary file under the uploads
     /// folder, which is then renamed onto the key. If the uploads folder went away meanwhile (the file was never created)
     /// it is tried once more, the folder made again after checking the root. The temporary file never outlives a failure.
+    /// Synchronous, with the writer's state passed in (no closure): a local write is a few system calls.
     /// </summary>
-    private async Task<T> WriteThenMoveAsync<T>(ObjectUri uri, string key, string prefix, Func<string, Task<T>> write)
+    private T WriteThenMove<T, TState>(string key, string prefix, Func<string, TState, T> write, TState state)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var temp = TempPath(uri, prefix);
+            var temp = TempPath(key, prefix);
             var moved = false;
             try
             {
-                var written = await write(temp);
-                MoveIntoPlace(uri, temp, PathOf(key));
+                var written = write(temp, state);
+                MoveIntoPlace(key, temp, PathOf(key));
                 moved = true;
                 return written;
             }
@@ -326,26 +435,29 @@ public sealed class LocalObjectStore : IObjectStore
     /// A name for a temporary file under the uploads folder (made if this instance has not seen it): unique by this
     /// instance's random prefix and a counter, so naming one costs no random bytes; files are created exclusively anyway.
     /// </summary>
-    private string TempPath(ObjectUri uri, string prefix)
+    private string TempPath(string key, string prefix)
     {
-        EnsureFolder(uri, _uploads);
-        return Path.Combine(_uploads, string.Create(CultureInfo.InvariantCulture, $"{prefix}{_tempPrefix}-{Interlocked.Increment(ref _temps):x}"));
+        EnsureFolder(key, _uploads);
+        Span<char> counter = stackalloc char[16];
+        return string.Concat(_tempStem, prefix, _tempPrefix, counter[..WriteHex(counter, (ulong)Interlocked.Increment(ref _temps))]);
     }
 
-    private readonly string _tempPrefix = ObjectKeys.NewUploadId()[..16];
+    private readonly string _tempPrefix = ObjectKeys.NewUploadId()[..16] + "-";
     private long _temps;
 
     /// <summary>Creates <paramref name="dir"/> (and its parents below the root) unless this instance knows it is there; the root itself must exist.</summary>
-    private void EnsureFolder(ObjectUri uri, string dir)
+    private void EnsureFolder(string key, ReadOnlySpan<char> dir)
     {
-        if (_folders.ContainsKey(dir)) return;
+        // Looked up by span: a key's folder is a slice of its path, so a known folder costs no string.
+        if (_folderLookup.ContainsKey(dir)) return;
         RequireFolder();
+        var path = dir.ToString();
         try
         {
-            System.IO.Directory.CreateDirectory(dir);
+            System.IO.Directory.CreateDirectory(path);
         }
-        catch (IOException e) { throw new ObjectStoreException($"{uri}: a file is in the way of its folder ({e.Message})", false, e); }
-        _folders.TryAdd(dir, 0);
+        catch (IOException e) { throw new ObjectStoreException($"{Root.WithKey(key)}: a file is in the way of its folder ({e.Message})", false, e); }
+        _folders.TryAdd(path, 0);
     }
 
     private SafeFileHandle OpenForRead(ObjectUri uri, string? ifVersion, out long size)
@@ -357,7 +469,7 @@ public sealed class LocalObjectStore : IObjectStore
         size = RandomAccess.GetLength(handle);
         if (ifVersion is not null)
         {
-            if (Version(File.GetLastWriteTimeUtc(handle), size) != ifVersion)
+            if (!IsVersion(File.GetLastWriteTimeUtc(handle), size, ifVersion))
             {
                 handle.Dispose();
                 throw new ObjectChangedException(uri, ifVersion);
@@ -374,18 +486,18 @@ public sealed class LocalObjectStore : IObjectStore
     }
 
     /// <summary>Renames a finished temporary file onto the key's path (atomic: rename(2) within one file system).</summary>
-    private void MoveIntoPlace(ObjectUri uri, string temp, string path)
+    private void MoveIntoPlace(string key, string temp, string path)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                EnsureFolder(uri, Path.GetDirectoryName(path)!);
+                EnsureFolder(key, Path.GetDirectoryName(path.AsSpan()));
                 FileCopy.Replace(temp, path);
                 return;
             }
             catch (DirectoryNotFoundException) when (attempt == 0 && File.Exists(temp)) { _folders.Clear(); } // its folder went away meanwhile
-            catch (IOException) when (System.IO.Directory.Exists(path)) { throw new ObjectStoreException($"{uri}: a folder of other keys is in the way"); }
+            catch (IOException) when (System.IO.Directory.Exists(path)) { throw new ObjectStoreException($"{Root.WithKey(key)}: a folder of other keys is in the way"); }
         }
     }
 
@@ -396,6 +508,37 @@ public sealed class LocalObjectStore : IObjectStore
             if (segment is "" or "." or "..")
                 throw new InvalidObjectUriException(uri.ToString(), "a local key cannot have empty, '.' or '..' segments");
         return uri;
+    }
+
+    /// <summary>
+    /// <see cref="CheckKey"/> without making the key's URI when the key is plainly valid (the common case, twice per
+    /// copied file); anything else goes through <see cref="CheckKey"/>, which throws with its reason.
+    /// </summary>
+    private void RequireKey(string key)
+    {
+        if (!IsPlainKey(key)) CheckKey(key);
+    }
+
+    /// <summary>
+    /// True only for keys every check accepts: not empty, at most <see cref="ObjectUri.MaxKeyBytes"/> bytes (certain
+    /// from its length), no control character, not reserved, and segments that are not empty, '.' or '..'.
+    /// </summary>
+    private static bool IsPlainKey(string? key)
+    {
+        if (key is null || key.Length == 0 || key.Length * 3 > ObjectUri.MaxKeyBytes || ObjectKeys.IsReserved(key)) return false;
+        var start = 0;
+        for (var i = 0; i <= key.Length; i++)
+        {
+            if (i < key.Length && key[i] != '/')
+            {
+                if (char.IsControl(key[i])) return false;
+                continue;
+            }
+            var segment = key.AsSpan(start, i - start);
+            if (segment.IsEmpty || segment is "." or "..") return false;
+            start = i + 1;
+        }
+        return true;
     }
 
     private ObjectUri CheckUpload(MultipartUpload upload)
@@ -434,10 +577,17 @@ public sealed class LocalObjectStore : IObjectStore
     private static async Task<T> Run<T>(ObjectUri where, string operation, Func<Task<T>> action)
     {
         try { return await action(); }
-        catch (ObjectStoreException) { throw; }
-        catch (UnauthorizedAccessException e) { throw new PermissionDeniedException(where, operation, e.Message, e); }
-        catch (IOException e) { throw new ObjectStoreException($"{where}: {operation} failed: {e.Message}", false, e); }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException) { throw Mapped(e, where, operation); }
     }
+
+    /// <summary><see cref="Run{T}"/>'s mapping for a call made without a task.</summary>
+    private static Exception Mapped(Exception e, ObjectUri where, string operation) => e switch
+    {
+        ObjectStoreException => e,
+        UnauthorizedAccessException => new PermissionDeniedException(where, operation, e.Message, e),
+        IOException => new ObjectStoreException($"{where}: {operation} failed: {e.Message}", false, e),
+        _ => e,
+    };
 
     private static Task Run(ObjectUri where, string operation, Func<Task> action) =>
         Run<bool>(where, operation, async () => { await action(); return true; });
