@@ -28,5 +28,7 @@ if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var bench))
 var seconds = args.Length > 2 && args[1] == "--seconds" ? double.Parse(args[2]) : 10;
 var figures = new Figures();
 await bench.Run(figures, TimeSpan.FromSeconds(seconds));
-figures.Write(Path.Combine(Environment.GetEnvironmentVariable("SKY_BENCH_RESULTS") ?? "bench/results", args[0] + ".json"));
+// A run of some of transfer-copy's sections writes transfer-copy-<sections>.json, so it never replaces the full run's figures.
+var resultsName = args[0] == "transfer-copy" && TransferCopyBench.SectionsAsked() is { } some ? $"{args[0]}-{string.Join('-', some)}" : args[0];
+figures.Write(Path.Combine(Environment.GetEnvironmentVariable("SKY_BENCH_RESULTS") ?? "bench/results", resultsName + ".json"));
 return 0;

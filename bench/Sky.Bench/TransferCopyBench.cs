@@ -22,17 +22,25 @@ namespace Sky.Bench;
 /// emulators' CPU, the peak memory of a process copying a 2 GiB object, and a copy killed with SIGKILL at half way and
 /// run again: bytes re-sent against the chunks in flight, and the result's hash. The data lives under one temporary
 /// folder, deleted at the end. The machine's load average is recorded before and after: it is shared.
-/// <para>SKY_BENCH_TRANSFER=local,emulators,memory,kill picks sections (all by default).</para>
+/// <para>SKY_BENCH_TRANSFER=local,emulators,memory,kill picks sections (all by default); a pick writes transfer-copy-/// <para>SKY_BENCH_TRANSFER=local,emulators,memory,kill picks sections (all by default).</para>lt;sections/// <para>SKY_BENCH_TRANSFER=local,emulators,memory,kill picks sections (all by default).</para>gt;.json.</para>
 /// </summary>
 public static class TransferCopyBench
 {
     public const string ChildMode = "transfer-copy-child";
+
+    private static readonly string[] AllSections = ["local", "emulators", "memory", "kill"];
+
+    /// <summary>The sections SKY_BENCH_TRANSFER picks, in their run order; null when unset (all of them).</summary>
+    public static string[]? SectionsAsked() =>
+        Environment.GetEnvironmentVariable("SKY_BENCH_TRANSFER") is { Length: > 0 } picked
+            ? [.. AllSections.Where(s => picked.Split(',', StringSplitOptions.TrimEntries).Contains(s))]
+            : null;
     private const long MiB = 1L << 20;
     private const long GiB = 1L << 30;
 
     public static async Task RunAsync(Figures figures, TimeSpan duration)
     {
-        var sections = (Environment.GetEnvironmentVariable("SKY_BENCH_TRANSFER") ?? "local,emulators,memory,kill").Split(',');
+        var sections = SectionsAsked() ?? AllSections;
         var root = System.IO.Directory.CreateTempSubdirectory("sky-bench-copy-").FullName;
         figures.Add("cores", Environment.ProcessorCount, 0);
         figures.Add("load_avg_1m_start", LoadAverage(), 2);
