@@ -21,6 +21,9 @@ public sealed class PriceBookVerifier(PeerChannels peers)
     /// <summary>GetPrices answers at most this many offers and routes per call.</summary>
     private const int MaxPerCall = 1000;
 
+    /// <summary>Directory offer ids are at most this long (directory.proto).</summary>
+    private const int MaxOfferId = 64;
+
     /// <summary>A quote line (<paramref name="LineId"/>) or a billed usage (<paramref name="UsageId"/>) and what priced it.</summary>
     public sealed record Priced(string? LineId, string? UsageId, string OfferId, PriceInputs Price);
 
@@ -31,11 +34,16 @@ public sealed class PriceBookVerifier(PeerChannels peers)
         {
             if (group.Key <= 0)
             {
-                foreach (var item in group) check.Mismatches.Add(Mismatch(item, "no price book revision recorded"));
+                foreach (var item in group) check.Mismatches.Add(Mismatch(item, "", "no price book revision recorded"));
                 continue;
             }
             check.Revisions.Add(group.Key);
-            foreach (var chunk in group.Chunk(MaxPerCall))
+            // An offer the book cannot be asked about (no offer id recorded) is not confirmed.
+            var askable = new List<Priced>();
+            foreach (var item in group)
+                if (item.Price is EgressPrice || item.OfferId.Length is > 0 and <= MaxOfferId) askable.Add(item);
+                else check.Mismatches.Add(Mismatch(item, "", "no directory offer id recorded"));
+            foreach (var chunk in askable.Chunk(MaxPerCall))
             {
                 var request = new GetPricesRequest { Revision = group.Key };
                 foreach (var item in chunk)
@@ -56,7 +64,7 @@ public sealed class PriceBookVerifier(PeerChannels peers)
                 {
                     var held = item.Price is EgressPrice e ? Held(e, book.Routes[route++]) : Held((ComputePrice)item.Price, book.Offers[offer++]);
                     if (held.Matches) check.Confirmed++;
-                    else check.Mismatches.Add(Mismatch(item, held.Book));
+                    else check.Mismatches.Add(Mismatch(item, held.Book, held.Book.Length == 0 ? "no price at that revision" : "the price differs"));
                 }
             }
         }
@@ -67,7 +75,7 @@ public sealed class PriceBookVerifier(PeerChannels peers)
     {
         if (!book.Found) return (false, "");
         var money = price.IsSpot ? book.Price?.SpotHourly : book.Price?.OnDemandHourly;
-        if (money is null) return (false, price.IsSpot ? "no spot price" : "no on-demand price");
+        if (money is null) return (false, "");   // no price of that kind (spot or on demand) then
         var hourly = money.ToDecimal();
         return (hourly == price.HourlyPerNode, new ComputePrice(hourly, price.IsSpot, book.Revision).Describe());
     }
@@ -79,13 +87,14 @@ public sealed class PriceBookVerifier(PeerChannels peers)
         return (tiers.Equals(price.Tiers), tiers.ToString());
     }
 
-    private static PriceBookMismatch Mismatch(Priced item, string book) => new()
+    private static PriceBookMismatch Mismatch(Priced item, string book, string reason) => new()
     {
         QuoteLineId = item.UsageId is null ? item.LineId ?? "" : "",
         UsageId = item.UsageId ?? "",
         Revision = item.Price.Revision,
         Recorded = item.Price.Describe(),
         Book = book,
+        Reason = reason,
     };
 
     private static RegionPair Pair(EgressRoute route) => new()

@@ -279,10 +279,9 @@ public static class BillCommand
             return;
         }
         AnsiConsole.MarkupLine($"[red]price book: {book.Mismatches.Count} price(s) not in the book[/] ({book.Confirmed} confirmed, revision(s) {revisions})");
-        var table = Format.Table("line", "usage", "revision", "recorded", "book");
+        var table = Format.Table("line", "usage", "revision", "recorded", "book", "why");
         foreach (var m in book.Mismatches)
-            table.AddTextRow(m.QuoteLineId, m.UsageId, m.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture), m.Recorded,
-                m.Book.Length > 0 ? m.Book : "(no price at that revision)");
+            table.AddTextRow(m.QuoteLineId, m.UsageId, m.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture), m.Recorded, m.Book, m.Reason);
         Format.Write(table);
     }
 
@@ -336,6 +335,7 @@ public static class BillCommand
                 ["revision"] = m.Revision,
                 ["recorded"] = m.Recorded,
                 ["book"] = m.Book,
+                ["reason"] = m.Reason,
             })]),
         },
     };

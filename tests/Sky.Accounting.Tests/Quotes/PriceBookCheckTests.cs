@@ -86,16 +86,21 @@ public sealed class PriceBookCheckTests
         // And spot usage on an offer id the directory never had.
         var unknown = Attempt("job-2", "acme", "train", 2, "no-such-offer", 1m, 60, "", Planned.AddHours(1), quoteId: quote2.QuoteId);
         unknown.PriceBookRevision = quoted.Revision;
-        await RunJobAsync(mesh, quote2, wrong, unknown);
+        // And usage that names no revision at all.
+        var unversioned = Attempt("job-2", "acme", "train", 3, offer, 2.4m, 60, "", Planned.AddHours(1.5), quoteId: quote2.QuoteId);
+        unversioned.PriceBookRevision = 0;
+        await RunJobAsync(mesh, quote2, wrong, unknown, unversioned);
 
         var checkedWrong = (await ReconcileWhenFinalAsync(mesh.Client<AccountingClient>(), "job-2")).PriceBook;
         Assert.True(checkedWrong.Checked);
         Assert.Equal(1, checkedWrong.Confirmed);   // the quote line
-        Assert.Equal(2, checkedWrong.Mismatches.Count);
+        Assert.Equal(3, checkedWrong.Mismatches.Count);
         var price = checkedWrong.Mismatches.Single(m => m.Book.Length > 0);
-        Assert.Equal((quoted.Revision, "3/h per node", "2.4/h per node"), (price.Revision, price.Recorded, price.Book));
+        Assert.Equal((quoted.Revision, "3/h per node", "2.4/h per node", "the price differs"), (price.Revision, price.Recorded, price.Book, price.Reason));
         Assert.StartsWith("tx-", price.UsageId);
-        Assert.Equal("", checkedWrong.Mismatches.Single(m => m.Book.Length == 0).QuoteLineId);
+        var missing = checkedWrong.Mismatches.Single(m => m.Reason == "no price at that revision");
+        Assert.Equal(("", ""), (missing.QuoteLineId, missing.Book));
+        Assert.Equal(0, checkedWrong.Mismatches.Single(m => m.Reason == "no price book revision recorded").Revision);
     }
 
     [Fact]
