@@ -18,10 +18,9 @@ internal sealed class CheckpointWriter : IAsyncDisposable
 
     private readonly ICopyCheckpointStore _store;
     private readonly string _transferId;
-    // Synchronous continuations: a write handed in while the loop waits runs the loop on the writer's thread, so a store
-    // that writes without waiting (the in-memory one) finishes the write before WriteAsync returns, with no thread
-    // hand-off; a write that waits (Redis) frees the writer's thread at its first await.
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
+    // The loop runs on its own, not inline on a writer's thread (no synchronous continuations): writes that arrive while
+    // it is scheduled join one batch, where running it inline made each idle-time write a batch of one.
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
