@@ -492,11 +492,12 @@ public sealed class JobRunner(
         foreach (var input in spec.Inputs)
             if (input.Location is { } bucket && input.SizeGb > 0)
                 sources.Add((input.Path, new Location { Provider = bucket.Provider, Region = bucket.Region }, input.SizeGb));
-        if (!sources.Any(s => PlanQuotes.CrossesRegions(s.Src, to))) return;
+        sources.RemoveAll(s => !PlanQuotes.CrossesRegions(s.Src, to));
+        if (sources.Count == 0) return;
 
         var snapshot = feed.Current;
         var pricer = planner.Egress(snapshot);
-        foreach (var (from, src, gb) in sources.Where(s => PlanQuotes.CrossesRegions(s.Src, to)))
+        foreach (var (from, src, gb) in sources)
         {
             if (pricer.Grid.Lookup(src.Provider, src.Region, to.Provider, to.Region).Tiers is not { } tiers)
             {
@@ -538,14 +539,11 @@ public sealed class JobRunner(
     {
         var snapshot = feed.Current;
         if (snapshot.Get(c.OfferId)?.Hourly(c.UseSpot) is { } perNode)
-            return new UsagePrice(PerNodeHourly(perNode * c.NumNodes, c.NumNodes), snapshot.Revision);
+            return new UsagePrice(PlanQuotes.PerNodeHourly(perNode * c.NumNodes, c.NumNodes), snapshot.Revision);
         long placedAt;
         lock (live.Gate) placedAt = live.PricedAt[task];
-        return new UsagePrice(PerNodeHourly(c.HourlyCost, c.NumNodes), placedAt);
+        return new UsagePrice(PlanQuotes.PerNodeHourly(c.HourlyCost, c.NumNodes), placedAt);
     }
-
-    /// <summary>As <see cref="PlanQuotes.PerNodeHourly"/> from a plan's placement: the all-node price as Money, over the nodes, as Money.</summary>
-    private static decimal PerNodeHourly(decimal allNodesHourly, int nodes) => PlanProto.Usd(PlanProto.Usd(allNodesHourly).ToDecimal() / nodes).ToDecimal();
 
     /// <summary>
     /// Compute usage of one attempt: node-seconds at the price in force when its nodes came up (<see cref="PriceInForce"/>),

@@ -133,8 +133,10 @@ public sealed class PlanQuotes(UsageRater rater)
     }
 
     /// <summary>The per-node hourly price usage of <paramref name="placed"/> is published at (and rated at).</summary>
-    public static decimal PerNodeHourly(TaskPlacement placed) =>
-        PlanProto.Usd(placed.HourlyCost.ToDecimal() / placed.NumNodes).ToDecimal();
+    public static decimal PerNodeHourly(TaskPlacement placed) => PerNodeHourly(placed.HourlyCost.ToDecimal(), placed.NumNodes);
+
+    /// <summary>The per-node hourly price of <paramref name="nodes"/> nodes costing <paramref name="allNodesHourly"/>: the total as Money, over the nodes, as Money.</summary>
+    public static decimal PerNodeHourly(decimal allNodesHourly, int nodes) => PlanProto.Usd(PlanProto.Usd(allNodesHourly).ToDecimal() / nodes).ToDecimal();
 
     private static string Where(Sky.Common.V1.Location? at) =>
         at is null ? "" : at.Zone.Length > 0 ? $"{at.Provider}/{at.Region}/{at.Zone}" : $"{at.Provider}/{at.Region}";

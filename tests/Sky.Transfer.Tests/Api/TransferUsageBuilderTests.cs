@@ -4,6 +4,7 @@ using Sky.Directory.V1;
 using Sky.Transfer.Jobs;
 using Sky.Transfer.Planning;
 using Sky.Transfer.V1;
+using static Sky.Transfer.Tests.TransferCatalogs;
 
 namespace Sky.Transfer.Tests.Api;
 
@@ -12,29 +13,8 @@ public sealed class TransferUsageBuilderTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 3, 10, 0, 0, TimeSpan.Zero);
 
-    private static Location At(string provider, string region) => new() { Provider = provider, Region = region };
-
-    private static TransferCatalogSnapshot Catalog()
-    {
-        var egress = new[]
-        {
-            new EgressPrice { Src = At("aws", "us-east-1"), Dst = At("azure", ""), Tiers = { new EgressTier { UpToGb = 10_240, PricePerGb = Money.FromDecimal(0.09m, "USD") }, new EgressTier { PricePerGb = Money.FromDecimal(0.085m, "USD") } } },
-            new EgressPrice { Src = At("aws", "us-east-1"), Dst = At("aws", ""), Tiers = { new EgressTier { PricePerGb = Money.FromDecimal(0.02m, "USD") } } },
-            new EgressPrice { Src = At("aws", "us-west-2"), Dst = At("azure", ""), Tiers = { new EgressTier { PricePerGb = Money.FromDecimal(0.09m, "USD") } } },
-        };
-        var throughput = new[]
-        {
-            new Throughput { Src = At("aws", "us-east-1"), Dst = At("azure", "eastus"), BitsPerSecond = 1_000_000_000 },
-            new Throughput { Src = At("aws", "us-east-1"), Dst = At("aws", "us-west-2"), BitsPerSecond = 1_000_000_000 },
-            new Throughput { Src = At("aws", "us-west-2"), Dst = At("azure", "eastus"), BitsPerSecond = 1_000_000_000 },
-        };
-        var gateways = new Dictionary<CloudRegion, GatewayOffer>
-        {
-            [new("aws", "us-east-1")] = new("m5.8xlarge", "offer-use1", 1.536m),
-            [new("aws", "us-west-2")] = new("m5.8xlarge", "offer-usw2", 1.6m),
-        };
-        return new TransferCatalogSnapshot(TransferNetwork.From(throughput, egress), gateways, 42);
-    }
+    // Tiered from us-east-1, as both the quote and the usage carry; 0.09 per GB from us-west-2.
+    private static TransferCatalogSnapshot Catalog() => TransferCatalogs.Catalog(0.09m);
 
     private static TransferJob Job(params (long Bytes, (string, string)[] Hops)[] routes)
     {

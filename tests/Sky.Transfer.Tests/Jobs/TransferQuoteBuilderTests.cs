@@ -15,6 +15,7 @@ using Sky.Transfer.V1;
 using GridEgressPrice = Sky.Directory.V1.EgressPrice;
 using ProtoAgreement = Sky.Accounting.V1.PeeringAgreement;
 using QuotedEgressPrice = Sky.Pricing.Reconciliation.EgressPrice;
+using static Sky.Transfer.Tests.TransferCatalogs;
 
 namespace Sky.Transfer.Tests.Jobs;
 
@@ -32,31 +33,8 @@ public sealed class TransferQuoteBuilderTests
     // A margin and minimum other than the defaults, so the test shows the quote uses the rater it is given.
     private static readonly UsageRater Rater = new(new RatingPolicy { MarginRate = 0.07m, ComputeMinimum = TimeSpan.FromMinutes(2) });
 
-    private static Location At(string provider, string region) => new() { Provider = provider, Region = region };
-
-    private static TransferCatalogSnapshot Catalog()
-    {
-        var egress = new[]
-        {
-            // Tiered: the quote and the usage carry the pair's tiers, and both are rated with them (unit_price is the first tier's).
-            new GridEgressPrice { Src = At("aws", "us-east-1"), Dst = At("azure", ""), Tiers = { new EgressTier { UpToGb = 10_240, PricePerGb = Money.FromDecimal(0.09m, "USD") }, new EgressTier { PricePerGb = Money.FromDecimal(0.085m, "USD") } } },
-            new GridEgressPrice { Src = At("aws", "us-east-1"), Dst = At("aws", ""), Tiers = { new EgressTier { PricePerGb = Money.FromDecimal(0.02m, "USD") } } },
-            new GridEgressPrice { Src = At("aws", "us-west-2"), Dst = At("azure", ""), Tiers = { new EgressTier { PricePerGb = Money.FromDecimal(0.0875m, "USD") } } },
-        };
-        var throughput = new[]
-        {
-            new Throughput { Src = At("aws", "us-east-1"), Dst = At("azure", "eastus"), BitsPerSecond = 1_000_000_000 },
-            new Throughput { Src = At("aws", "us-east-1"), Dst = At("aws", "us-west-2"), BitsPerSecond = 1_000_000_000 },
-            new Throughput { Src = At("aws", "us-west-2"), Dst = At("azure", "eastus"), BitsPerSecond = 1_000_000_000 },
-        };
-        var gateways = new Dictionary<CloudRegion, GatewayOffer>
-        {
-            [new("aws", "us-east-1")] = new("m5.8xlarge", "offer-use1", 1.536m),
-            [new("aws", "us-west-2")] = new("m5.8xlarge", "offer-usw2", 1.6m),
-            [new("azure", "eastus")] = new("Standard_D32_v5", "offer-eastus", 1.7m),
-        };
-        return new TransferCatalogSnapshot(TransferNetwork.From(throughput, egress), gateways, 42);
-    }
+    // Tiered from us-east-1, as both the quote and the usage carry; 0.0875 per GB from us-west-2.
+    private static TransferCatalogSnapshot Catalog() => TransferCatalogs.Catalog(0.0875m);
 
     /// <summary>Most bytes direct, the rest through us-west-2; gateways in all three regions.</summary>
     private static TransferPlan Plan()

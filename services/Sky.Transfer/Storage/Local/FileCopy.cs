@@ -162,19 +162,6 @@ internal static class FileCopy
             public Timespec Modification;
         }
 
-        // struct statx: 256 bytes, the fields read here at their fixed offsets.
-        [StructLayout(LayoutKind.Explicit, Size = 256)]
-        private struct StatxBuffer
-        {
-            [FieldOffset(28)] public ushort Mode;
-            [FieldOffset(40)] public ulong Size;
-            [FieldOffset(112)] public long MtimeSeconds;
-            [FieldOffset(120)] public uint MtimeNanoseconds;
-
-            // In ticks, as .NET reads a file's time (FileInfo.LastWriteTimeUtc), so versions agree with the managed path's.
-            public readonly DateTime LastWriteUtc => DateTime.UnixEpoch.AddTicks(MtimeSeconds * TimeSpan.TicksPerSecond + MtimeNanoseconds / 100);
-        }
-
         /// <summary>A path as NUL-terminated UTF-8 in <paramref name="buffer"/> (an array instead when it does not fit).</summary>
         private static ref byte Utf8(string path, Span<byte> buffer)
         {
@@ -188,30 +175,14 @@ internal static class FileCopy
         public static (long Size, DateTime LastWriteUtc) CopyToNew<TState>(string source, string target, DateTime lastWriteUtc,
             Action<TState, long, DateTime> checkSource, TState state, bool readBack)
         {
-            var from = Open(Utf8(source, stackalloc byte[PathBuffer]), O_RDONLY | O_CLOEXEC, 0);
-            if (from < 0) throw Error(source, Marshal.GetLastPInvokeError(), missing: message => new FileNotFoundException(message, source));
+            var (from, stat) = OpenSource(source, checkSource, state);
             try
             {
-                var stat = Stat(from, source);
-                if ((stat.Mode & S_IFMT) != S_IFREG) throw new FileNotFoundException($"{source} is not a file", source);
-                checkSource(state, (long)stat.Size, stat.LastWriteUtc);
                 // 0666 less the umask, as .NET and cp create files.
                 var to = Open(Utf8(target, stackalloc byte[PathBuffer]), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0x1B6);
                 if (to < 0) throw Error(target);
-                try
-                {
-                    var size = Copy(from, to, (long)stat.Size, source);
-                    var since = lastWriteUtc - DateTime.UnixEpoch;
-                    var times = new Times
-                    {
-                        Access = new() { Nanoseconds = UTIME_OMIT },
-                        Modification = new() { Seconds = since.Ticks / TimeSpan.TicksPerSecond, Nanoseconds = since.Ticks % TimeSpan.TicksPerSecond * 100 },
-                    };
-                    if (Futimens(to, times) != 0) throw Error(target);
-                    return (size, readBack ? Stat(to, target).LastWriteUtc : lastWriteUtc);
-                }
+                try { return FillAndStamp(from, stat, source, to, target, lastWriteUtc, readBack); }
                 finally { Close(to); } // on failure the caller deletes the target
-
             }
             finally { Close(from); }
         }
@@ -220,13 +191,9 @@ internal static class FileCopy
             Action<TState, long, DateTime> checkSource, TState state, bool readBack)
         {
             if (O_TMPFILE == 0) return null;
-            var from = Open(Utf8(source, stackalloc byte[PathBuffer]), O_RDONLY | O_CLOEXEC, 0);
-            if (from < 0) throw Error(source, Marshal.GetLastPInvokeError(), missing: message => new FileNotFoundException(message, source));
+            var (from, stat) = OpenSource(source, checkSource, state);
             try
             {
-                var stat = Stat(from, source);
-                if ((stat.Mode & S_IFMT) != S_IFREG) throw new FileNotFoundException($"{source} is not a file", source);
-                checkSource(state, (long)stat.Size, stat.LastWriteUtc);
                 var to = Open(Utf8(folder, stackalloc byte[PathBuffer]), O_WRONLY | O_TMPFILE | O_CLOEXEC, 0x1B6);
                 if (to < 0)
                 {
@@ -236,15 +203,8 @@ internal static class FileCopy
                 }
                 try
                 {
-                    var size = Copy(from, to, (long)stat.Size, source);
-                    var since = lastWriteUtc - DateTime.UnixEpoch;
-                    var times = new Times
-                    {
-                        Access = new() { Nanoseconds = UTIME_OMIT },
-                        Modification = new() { Seconds = since.Ticks / TimeSpan.TicksPerSecond, Nanoseconds = since.Ticks % TimeSpan.TicksPerSecond * 100 },
-                    };
-                    if (Futimens(to, times) != 0) throw Error(folder);
-                    return new UnnamedCopy(to, size, readBack ? Stat(to, folder).LastWriteUtc : lastWriteUtc);
+                    var (size, written) = FillAndStamp(from, stat, source, to, folder, lastWriteUtc, readBack);
+                    return new UnnamedCopy(to, size, written);
                 }
                 catch
                 {
@@ -253,6 +213,39 @@ internal static class FileCopy
                 }
             }
             finally { Close(from); }
+        }
+
+        /// <summary>Opens the source, checks it is a regular file and lets <paramref name="checkSource"/> see its size and time (the caller closes it).</summary>
+        private static (int Fd, StatxBuffer Stat) OpenSource<TState>(string source, Action<TState, long, DateTime> checkSource, TState state)
+        {
+            var from = Open(Utf8(source, stackalloc byte[PathBuffer]), O_RDONLY | O_CLOEXEC, 0);
+            if (from < 0) throw Error(source, Marshal.GetLastPInvokeError(), missing: message => new FileNotFoundException(message, source));
+            try
+            {
+                var stat = Stat(from, source);
+                if ((stat.Mode & S_IFMT) != S_IFREG) throw new FileNotFoundException($"{source} is not a file", source);
+                checkSource(state, (long)stat.Size, stat.LastWriteUtc);
+                return (from, stat);
+            }
+            catch
+            {
+                Close(from);
+                throw;
+            }
+        }
+
+        /// <summary>Copies the opened source into <paramref name="to"/> and sets its modification time; returns the bytes and the time it has.</summary>
+        private static (long Size, DateTime LastWriteUtc) FillAndStamp(int from, StatxBuffer stat, string source, int to, string target, DateTime lastWriteUtc, bool readBack)
+        {
+            var size = Copy(from, to, (long)stat.Size, source);
+            var since = lastWriteUtc - DateTime.UnixEpoch;
+            var times = new Times
+            {
+                Access = new() { Nanoseconds = UTIME_OMIT },
+                Modification = new() { Seconds = since.Ticks / TimeSpan.TicksPerSecond, Nanoseconds = since.Ticks % TimeSpan.TicksPerSecond * 100 },
+            };
+            if (Futimens(to, times) != 0) throw Error(target);
+            return (size, readBack ? Stat(to, target).LastWriteUtc : lastWriteUtc);
         }
 
         public static bool Link(int fd, string path)
@@ -340,4 +333,17 @@ internal static class FileCopy
 internal readonly record struct UnnamedCopy(int Fd, long Size, DateTime LastWriteUtc) : IDisposable
 {
     public void Dispose() => FileCopy.CloseUnnamed(this);
+}
+
+/// <summary>Linux's struct statx (256 bytes), the fields the local store reads at their fixed offsets; shared by copies and listings.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 256)]
+internal struct StatxBuffer
+{
+    [FieldOffset(28)] public ushort Mode;
+    [FieldOffset(40)] public ulong Size;
+    [FieldOffset(112)] public long MtimeSeconds;
+    [FieldOffset(120)] public uint MtimeNanoseconds;
+
+    // In ticks, as .NET reads a file's time (FileInfo.LastWriteTimeUtc), so versions agree with the managed path's.
+    public readonly DateTime LastWriteUtc => DateTime.UnixEpoch.AddTicks(MtimeSeconds * TimeSpan.TicksPerSecond + MtimeNanoseconds / 100);
 }

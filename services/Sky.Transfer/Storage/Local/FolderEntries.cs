@@ -55,18 +55,6 @@ internal static class FolderEntries
         [DllImport("libc", SetLastError = true, EntryPoint = "statx")]
         private static extern int Statx(int dirfd, nint path, int flags, uint mask, out StatxBuffer buffer);
 
-        [StructLayout(LayoutKind.Explicit, Size = 256)]
-        private struct StatxBuffer
-        {
-            [FieldOffset(28)] public ushort Mode;
-            [FieldOffset(40)] public ulong Size;
-            [FieldOffset(112)] public long MtimeSeconds;
-            [FieldOffset(120)] public uint MtimeNanoseconds;
-
-            // In ticks, as .NET reads a file's time (FileInfo.LastWriteTimeUtc).
-            public readonly DateTime LastWriteUtc => DateTime.UnixEpoch.AddTicks(MtimeSeconds * TimeSpan.TicksPerSecond + MtimeNanoseconds / 100);
-        }
-
         public static List<FolderEntry> Read(string folder)
         {
             var dir = OpenDir(folder);
