@@ -45,27 +45,18 @@ public sealed class SkyplaneGridPlanTests
         AssertConsistent(beside, Terabyte);
     }
 
+    // How long a plan takes is bench/'s transfer-plan figure (p50, max), not a timed assertion here.
     [SkippableFact]
-    public void A_plan_on_the_real_grid_takes_well_under_a_second()
+    public void Every_goal_on_the_real_grid_is_solved_to_optimality_and_reports_its_solve_time()
     {
         var network = Skyplane();
         var request = new TransferPlanRequest { Source = Region("aws/us-east-1"), Destination = Region("gcp/asia-southeast1"), Bytes = Terabyte };
-        Planner.Plan(request, network, ListPrice); // loads the solver's native library
         foreach (var goal in Enum.GetValues<PlanGoal>())
         {
-            var timed = request with { Goal = goal, Deadline = TimeSpan.FromHours(1), Budget = 200m };
-            // The median of three, so one descheduling on a busy machine does not fail the test.
-            var runs = new List<TimeSpan>();
-            for (var i = 0; i < 3; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                var result = Planner.Plan(timed, network, ListPrice);
-                runs.Add(clock.Elapsed);
-                Assert.True(result.Plan.Optimal, $"{goal}: not proven optimal");
-                Assert.True(result.PlanTime <= clock.Elapsed);
-            }
-            var median = runs.Order().ElementAt(1);
-            Assert.True(median < TimeSpan.FromSeconds(1), $"{goal}: {median.TotalMilliseconds} ms");
+            var clock = Stopwatch.StartNew();
+            var result = Planner.Plan(request with { Goal = goal, Deadline = TimeSpan.FromHours(1), Budget = 200m }, network, ListPrice);
+            Assert.True(result.Plan.Optimal, $"{goal}: not proven optimal");
+            Assert.True(result.PlanTime > TimeSpan.Zero && result.PlanTime <= clock.Elapsed, $"{goal}: plan time {result.PlanTime}, call took {clock.Elapsed}");
         }
     }
 

@@ -53,6 +53,40 @@ public sealed class AzureBlobObjectStoreTests(AzuriteEmulator azurite) : ObjectS
     }
 
     [SkippableFact]
+    public async Task A_put_is_one_request_carrying_the_callers_md5_and_a_client_without_the_policy_still_stores_nothing_wrong()
+    {
+        var store = await NewStoreAsync();
+        var data = Bytes(9 << 20, 3); // above the SDK's 4 MiB block size: one Put Blob all the same
+        var right = Checksum.Compute(ChecksumAlgorithm.Md5, data);
+        var wrong = Checksum.Compute(ChecksumAlgorithm.Md5, Bytes(5_000, 4));
+        var key = NpmEmulator.NewName("put");
+        var requests = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using (new global::Azure.Core.Diagnostics.AzureEventSourceListener((_, message) =>
+               {
+                   if (message.StartsWith("Request [", StringComparison.Ordinal) && message.Contains("/" + key, StringComparison.Ordinal)) requests.Enqueue(message);
+               }, System.Diagnostics.Tracing.EventLevel.Informational))
+        {
+            await store.PutAsync(key, data, new PutOptions { Checksums = [right] });
+            var refused = await Assert.ThrowsAsync<ChecksumMismatchException>(() => store.PutAsync(key, data, new PutOptions { Checksums = [wrong] }));
+            Assert.IsType<global::Azure.RequestFailedException>(refused.InnerException); // azurite's refusal, not a check here
+        }
+        Assert.Equal(2, requests.Count);
+        Assert.All(requests, r => Assert.DoesNotContain("comp=", r.Split('\n')[0], StringComparison.Ordinal));
+        Assert.All(requests, r => Assert.Contains("Content-MD5:", r, StringComparison.Ordinal));
+        Assert.Equal(right, (await store.StatAsync(key)).ChecksumOf(ChecksumAlgorithm.Md5)); // the refused put left the first
+
+        // A client made elsewhere has no such policy: the put still stores nothing that does not match the caller's MD5.
+        var plain = new BlobServiceClient(Options.AzureAccountEndpoint(AzuriteEmulator.AccountName),
+            new global::Azure.Storage.StorageSharedKeyCredential(AzuriteEmulator.AccountName, AzuriteEmulator.AccountKey),
+            new BlobClientOptions(BlobClientOptions.ServiceVersion.V2025_11_05));
+        var outside = new AzureBlobObjectStore(plain, store.Root);
+        var caught = await Assert.ThrowsAsync<ChecksumMismatchException>(() => outside.PutAsync("q", data, new PutOptions { Checksums = [wrong] }));
+        Assert.Equal(wrong, caught.Expected);
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => store.StatAsync("q"));
+        Assert.Equal(right, (await outside.PutAsync("q", data, new PutOptions { Checksums = [right] })).ChecksumOf(ChecksumAlgorithm.Md5));
+    }
+
+    [SkippableFact]
     public async Task Containers_of_one_account_copy_server_side()
     {
         azurite.Require();

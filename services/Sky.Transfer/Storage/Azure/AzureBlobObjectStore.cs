@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -141,28 +143,42 @@ public sealed class AzureBlobObjectStore : IObjectStore
     }
 
     /// <summary>
-    /// One Put Blob (up to 5000 MiB) with a transactional Content-MD5 the SDK computes from the buffer, which Azure
-    /// checks, and the same MD5 as the blob's Content-MD5, which stat then reports. A caller's checksums are compared
-    /// with the buffer first, so a mismatch stores nothing. (azurite's Put Blob response carries no usable MD5, so
-    /// unlike a block's it is not compared.)
+    /// One Put Blob (up to 5000 MiB) with a transactional Content-MD5, which Azure checks the body against, and the same
+    /// MD5 as the blob's Content-MD5, which stat then reports. The MD5 is the caller's when it gave one (sent by
+    /// <see cref="PutMd5Policy"/>: no pass over the bytes here), else computed; other checksums a caller gives are compared
+    /// with the buffer first, so a mismatch stores nothing. (azurite's Put Blob response carries no usable MD5, so unlike
+    /// a block's it is not compared.)
     /// </summary>
     public Task<ObjectInfo> PutAsync(string key, ReadOnlyMemory<byte> data, PutOptions? options = null, CancellationToken ct = default)
     {
         var uri = ObjectKeys.CheckObjectKey(Root, key);
-        var verified = ChecksumVerification.Verify(uri, data.Span, options?.Checksums ?? []).ToList();
-        var md5 = ChecksumVerification.Find(verified, ChecksumAlgorithm.Md5) ?? Checksum.Compute(ChecksumAlgorithm.Md5, data.Span);
-        if (!verified.Contains(md5)) verified.Add(md5);
+        var given = options?.Checksums ?? [];
+        var callers = ChecksumVerification.Find(given, ChecksumAlgorithm.Md5);
+        var md5 = callers ?? Checksum.Compute(ChecksumAlgorithm.Md5, data.Span);
+        var verified = ChecksumVerification.Verify(uri, data.Span, given.Where(c => c.Algorithm != ChecksumAlgorithm.Md5)).Append(md5).ToList();
         return Call(uri, "write", async () =>
         {
             var upload = new BlobUploadOptions
             {
                 HttpHeaders = new BlobHttpHeaders { ContentType = options?.ContentType, ContentHash = md5.ToBytes() },
-                TransferOptions = new StorageTransferOptions { InitialTransferSize = Math.Max(1, data.Length), MaximumConcurrency = 1 },
-                TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
+                // One Put Blob: the SDK sends in one request only what is below InitialTransferSize (at exactly the size it
+                // staged blocks and committed them, two or more requests per put).
+                TransferOptions = new StorageTransferOptions { InitialTransferSize = data.Length + 1L, MaximumConcurrency = 1 },
             };
+            var sent = new PutMd5(md5.ToBase64());
             Response<BlobContentInfo> response;
-            try { response = await _container.GetBlockBlobClient(key).UploadAsync(ReadStreams.Over(data), upload, ct); }
+            try
+            {
+                using (HttpPipeline.CreateHttpMessagePropertiesScope(new Dictionary<string, object?> { [PutMd5Policy.Property] = sent }))
+                    response = await _container.GetBlockBlobClient(key).UploadAsync(ReadStreams.Over(data), upload, ct);
+            }
             catch (RequestFailedException e) when (IsMd5Error(e)) { throw new ChecksumMismatchException(uri, md5, null, e); }
+            if (!sent.Sent && callers is not null && Checksum.Compute(ChecksumAlgorithm.Md5, data.Span) is var actual && actual != md5)
+            {
+                // A client made without the policy sent no Content-MD5, so the service checked nothing: check here.
+                await _container.GetBlobClient(key).DeleteIfExistsAsync(cancellationToken: ct);
+                throw new ChecksumMismatchException(uri, md5, actual);
+            }
             return Info(key, data.Length, response.Value.ETag, response.Value.LastModified, md5.ToBytes()) with { Checksums = verified };
         });
     }
@@ -270,11 +286,44 @@ public sealed class AzureBlobObjectStore : IObjectStore
 
     private static BlobClientOptions ClientOptions(string? serviceVersion)
     {
-        if (serviceVersion is null) return new BlobClientOptions();
-        var name = "V" + serviceVersion.Replace('-', '_');
-        return Enum.TryParse<BlobClientOptions.ServiceVersion>(name, out var version) && Enum.IsDefined(version)
-            ? new BlobClientOptions(version)
-            : throw new FormatException($"AzureServiceVersion: '{serviceVersion}' is not a Blob service version this SDK knows (e.g. 2025-11-05)");
+        BlobClientOptions options;
+        if (serviceVersion is null) options = new BlobClientOptions();
+        else
+        {
+            var name = "V" + serviceVersion.Replace('-', '_');
+            options = Enum.TryParse<BlobClientOptions.ServiceVersion>(name, out var version) && Enum.IsDefined(version)
+                ? new BlobClientOptions(version)
+                : throw new FormatException($"AzureServiceVersion: '{serviceVersion}' is not a Blob service version this SDK knows (e.g. 2025-11-05)");
+        }
+        options.AddPolicy(new PutMd5Policy(), HttpPipelinePosition.PerCall);
+        return options;
+    }
+
+    /// <summary>
+    /// Sends a put's Content-MD5 from the caller's checksum, which the service checks the body against: the put then costs
+    /// no pass over its bytes here. The SDK's own validation would hash them again, and refuses a precalculated MD5 for an
+    /// upload it might split into blocks (its Upload always might). Per call, before the request is signed.
+    /// </summary>
+    private sealed class PutMd5Policy : HttpPipelineSynchronousPolicy
+    {
+        public const string Property = "sky.put-content-md5";
+
+        public override void OnSendingRequest(HttpMessage message)
+        {
+            if (!message.TryGetProperty(Property, out var value) || value is not PutMd5 md5) return;
+            // Put Blob only: on a block or a block list the whole blob's MD5 would be wrong (then nothing is sent, and the
+            // put checks the bytes itself).
+            if (message.Request.Method != RequestMethod.Put || message.Request.Uri.Query.Contains("comp=", StringComparison.Ordinal)) return;
+            message.Request.Headers.SetValue("Content-MD5", md5.Base64);
+            md5.Sent = true;
+        }
+    }
+
+    /// <summary>One put's MD5 for <see cref="PutMd5Policy"/>, and whether it went out.</summary>
+    private sealed class PutMd5(string base64)
+    {
+        public string Base64 { get; } = base64;
+        public bool Sent { get; set; }
     }
 
     private async Task<ObjectInfo> PropertiesAsync(ObjectUri uri, CancellationToken ct)
