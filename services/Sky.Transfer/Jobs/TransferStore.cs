@@ -21,7 +21,14 @@ public sealed record TransferInstance(string Id)
 /// quote (null for a plan stored before plans had quotes).
 /// </summary>
 public sealed record StoredTransferPlan(string PlanId, string TenantId, TransferSpec Spec, PlanTransferResponse Response, DateTimeOffset ExpiresAt,
-    Quote? Quote = null);
+    Quote? Quote = null)
+{
+    /// <summary>How long a store keeps a plan after it expired (so StartTransfer can say PLAN_EXPIRED, not NOT_FOUND).</summary>
+    public static readonly TimeSpan KeptAfterExpiry = TimeSpan.FromDays(1);
+
+    /// <summary>When a store drops the plan.</summary>
+    public DateTimeOffset DropAt => ExpiresAt + KeptAfterExpiry;
+}
 
 /// <summary>
 /// Transfers as last written (the whole TransferJob message), newest first per tenant; stored plans; StartTransfer's
@@ -98,6 +105,9 @@ public sealed class MemoryTransferStore(TimeProvider time, TransferInstance inst
     private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _beats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredTransferPlan> _plans = new(StringComparer.Ordinal);
+    // Plans in the order stored, dropped from the front once past DropAt (as Redis expires their keys): a process stores
+    // every plan with the same lifetime, so the front is the first to go (a read past DropAt finds none either way).
+    private readonly Queue<(string PlanId, DateTimeOffset DropAt)> _planDrops = new();
     private readonly Dictionary<string, Quote> _quotes = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), string> _requests = [];
     private readonly HashSet<string> _cancels = new(StringComparer.Ordinal);
@@ -105,13 +115,32 @@ public sealed class MemoryTransferStore(TimeProvider time, TransferInstance inst
 
     public Task<IReadOnlyList<RedisValue>> PutPlanAsync(StoredTransferPlan plan, IReadOnlyList<PendingEvent> events, CancellationToken ct)
     {
-        lock (_gate) _plans[plan.PlanId] = Copy(plan);
+        lock (_gate)
+        {
+            DropPlans();
+            _plans[plan.PlanId] = Copy(plan);
+            _planDrops.Enqueue((plan.PlanId, plan.DropAt));
+        }
         return Task.FromResult<IReadOnlyList<RedisValue>>([]);
     }
 
     public Task<StoredTransferPlan?> GetPlanAsync(string planId, CancellationToken ct)
     {
-        lock (_gate) return Task.FromResult(_plans.TryGetValue(planId, out var plan) ? Copy(plan) : null);
+        lock (_gate)
+        {
+            DropPlans();
+            return Task.FromResult(_plans.TryGetValue(planId, out var plan) && plan.DropAt > time.GetUtcNow() ? Copy(plan) : null);
+        }
+    }
+
+    private void DropPlans()
+    {
+        var now = time.GetUtcNow();
+        while (_planDrops.TryPeek(out var next) && next.DropAt <= now)
+        {
+            _planDrops.Dequeue();
+            if (_plans.TryGetValue(next.PlanId, out var stored) && stored.DropAt <= now) _plans.Remove(next.PlanId);
+        }
     }
 
     private static StoredTransferPlan Copy(StoredTransferPlan plan) =>
@@ -229,7 +258,7 @@ public sealed class RedisTransferStore(IConnectionMultiplexer redis, TransferIns
         var args = new List<RedisValue>
         {
             plan.TenantId, plan.Spec.ToByteArray(), plan.Response.ToByteArray(), plan.ExpiresAt.ToUnixTimeMilliseconds(),
-            plan.Quote is null ? RedisValue.EmptyString : plan.Quote.ToByteArray(), plan.ExpiresAt.AddDays(1).ToUnixTimeMilliseconds(), events.Count,
+            plan.Quote is null ? RedisValue.EmptyString : plan.Quote.ToByteArray(), plan.DropAt.ToUnixTimeMilliseconds(), events.Count,
         };
         EventOutbox.AppendArguments(args, events);
         var ids = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(PutPlanScript, [PlanKey(plan.PlanId), Outbox], [.. args]))!;

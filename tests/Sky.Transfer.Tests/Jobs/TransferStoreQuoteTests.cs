@@ -63,6 +63,23 @@ public sealed class TransferStoreQuoteTests(RedisServer redis) : IClassFixture<R
         await RoundTripsAsync(new MemoryTransferStore(TimeProvider.System, TransferInstance.New()), outbox, expectedEntries: 0);
     }
 
+    [Fact]
+    public async Task Memory_store_drops_a_plan_a_day_after_it_expired_as_redis_expires_its_key()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Now);
+        var store = new MemoryTransferStore(clock, TransferInstance.New());
+        await store.PutPlanAsync(Plan("tplan-a", null) with { ExpiresAt = Now.AddMinutes(30) }, [], CancellationToken.None);
+        clock.Advance(TimeSpan.FromMinutes(31));
+        // Expired but kept: StartTransfer answers PLAN_EXPIRED rather than an unknown plan.
+        Assert.NotNull(await store.GetPlanAsync("tplan-a", CancellationToken.None));
+        await store.PutPlanAsync(Plan("tplan-b", null) with { ExpiresAt = clock.GetUtcNow().AddMinutes(30) }, [], CancellationToken.None);
+        clock.Advance(StoredTransferPlan.KeptAfterExpiry);
+        Assert.Null(await store.GetPlanAsync("tplan-a", CancellationToken.None));
+        Assert.NotNull(await store.GetPlanAsync("tplan-b", CancellationToken.None));
+        clock.Advance(TimeSpan.FromMinutes(31));
+        Assert.Null(await store.GetPlanAsync("tplan-b", CancellationToken.None));
+    }
+
     [SkippableFact]
     public async Task Redis_store_commits_the_plan_its_quote_and_the_event_together()
     {
