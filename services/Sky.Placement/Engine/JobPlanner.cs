@@ -107,20 +107,20 @@ public sealed class JobPlanner(OptimizerOptions? options, Func<IEgressAdjuster?>
         }
         var edges = new List<TaskEdge>();
         foreach (var task in graph.Tasks)
-            foreach (var parent in task.DependsOn)
-                edges.Add(new TaskEdge(index[parent], index[task.Name], graph[parent].OutputsGb));
+            foreach (var parent in graph.InflowsOf(task).Where(i => i.Bucket is null))
+                edges.Add(new TaskEdge(index[parent.From], index[task.Name], parent.Gb));
         // A located bucket is a task fixed in its region that costs nothing: reading it is an edge like any other, so
         // every solver prices its egress per region pair and counts its transfer time, with no special case.
         foreach (var task in graph.Tasks)
-            foreach (var input in task.Inputs)
+            foreach (var input in graph.InflowsOf(task))
             {
-                if (input.Location is not { } at || input.SizeGb == 0) continue;
+                if (input.Bucket is not { } at) continue;
                 var bucket = new Candidate
                 {
-                    OfferId = "bucket:" + input.Path, Provider = at.Provider, Region = at.Region, InstanceType = "bucket", HourlyCost = 0m,
+                    OfferId = "bucket:" + input.From, Provider = at.Provider, Region = at.Region, InstanceType = "bucket", HourlyCost = 0m,
                 };
-                tasks.Add(new PlacementTask(tasks.Count, input.Path, 0m, [bucket]));
-                edges.Add(new TaskEdge(tasks.Count - 1, index[task.Name], input.SizeGb));
+                tasks.Add(new PlacementTask(tasks.Count, input.From, 0m, [bucket]));
+                edges.Add(new TaskEdge(tasks.Count - 1, index[task.Name], input.Gb));
             }
         var problem = new PlacementProblem
         {

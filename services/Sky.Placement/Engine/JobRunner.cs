@@ -486,12 +486,12 @@ public sealed class JobRunner(
         var to = new Location { Provider = at.Provider, Region = at.Region };
         var sources = new List<(string From, Location Src, decimal Gb)>();
         lock (live.Gate)
-            foreach (var parent in spec.DependsOn)
-                if (live.Graph[parent].OutputsGb > 0 && live.Placed.TryGetValue(parent, out var p))
-                    sources.Add((parent, new Location { Provider = p.Provider, Region = p.Region }, live.Graph[parent].OutputsGb));
-        foreach (var input in spec.Inputs)
-            if (input.Location is { } bucket && input.SizeGb > 0)
-                sources.Add((input.Path, new Location { Provider = bucket.Provider, Region = bucket.Region }, input.SizeGb));
+            foreach (var inflow in live.Graph.InflowsOf(spec))
+            {
+                if (inflow.Gb <= 0) continue;
+                if (inflow.Bucket is { } bucket) sources.Add((inflow.From, new Location { Provider = bucket.Provider, Region = bucket.Region }, inflow.Gb));
+                else if (live.Placed.TryGetValue(inflow.From, out var p)) sources.Add((inflow.From, new Location { Provider = p.Provider, Region = p.Region }, inflow.Gb));
+            }
         sources.RemoveAll(s => !PlanQuotes.CrossesRegions(s.Src, to));
         if (sources.Count == 0) return;
 

@@ -11,7 +11,23 @@ public sealed record TaskGraph(string? Name, IReadOnlyList<TaskSpec> Tasks, IRea
 
     /// <summary>The task named <paramref name="name"/>; a missing one is a programming error.</summary>
     public TaskSpec this[string name] => Find(name) ?? throw new KeyNotFoundException($"No task named '{name}'.");
+
+    /// <summary>
+    /// The data <paramref name="task"/> reads that may have to move to where it runs: each parent's outputs (from wherever
+    /// the parent ran; any size, zero included, since the edge also orders the two) and each input bucket whose region is
+    /// given and whose size is not zero. The planner makes each an edge; the runner meters the ones that cross regions.
+    /// </summary>
+    public IEnumerable<DataInflow> InflowsOf(TaskSpec task)
+    {
+        foreach (var parent in task.DependsOn) yield return new DataInflow(parent, this[parent].OutputsGb, null);
+        foreach (var input in task.Inputs)
+            if (input.Location is { } at && input.SizeGb > 0) yield return new DataInflow(input.Path, input.SizeGb, at);
+    }
 }
+
+/// <summary>Data a task reads (<see cref="TaskGraph.InflowsOf"/>): from a parent task (<see cref="Bucket"/> null) or a located bucket.</summary>
+/// <param name="From">The parent's name, or the input's path.</param>
+public readonly record struct DataInflow(string From, decimal Gb, DataLocation? Bucket);
 
 /// <summary>One task (one YAML document).</summary>
 public sealed record TaskSpec
